@@ -1,0 +1,83 @@
+/** Customers, their tags, and their browser sessions. */
+import { and, eq, gt, sql } from "drizzle-orm";
+import type { Executor } from "../client.ts";
+import {
+  type CustomerRow,
+  customers,
+  customerSessions,
+  liveSessions,
+  type TagRow,
+  tags,
+} from "../schema.ts";
+
+export type Customer = CustomerRow;
+export type Tag = TagRow;
+
+export async function upsertCustomer(
+  db: Executor,
+  args: { id: string; name: string; email: string | null },
+): Promise<Customer> {
+  const [row] = await db.orm.insert(customers).values(args)
+    .onConflictDoUpdate({
+      target: customers.id,
+      set: { name: args.name, email: args.email, updatedAt: sql`now()` },
+    })
+    .returning();
+  return row;
+}
+
+export async function getCustomer(
+  db: Executor,
+  id: string,
+): Promise<Customer | null> {
+  const [row] = await db.orm.select().from(customers).where(
+    eq(customers.id, id),
+  );
+  return row ?? null;
+}
+
+/**
+ * Links a tag to a customer (or unlinks it with null). Open sessions of that
+ * tag follow, so a card linked mid-session shows on its owner's view.
+ */
+export async function upsertTag(
+  db: Executor,
+  args: { idTag: string; customerId: string | null },
+): Promise<Tag> {
+  const [row] = await db.orm.insert(tags).values(args)
+    .onConflictDoUpdate({
+      target: tags.idTag,
+      set: { customerId: args.customerId, updatedAt: sql`now()` },
+    })
+    .returning();
+  await db.orm.update(liveSessions)
+    .set({ customerId: args.customerId })
+    .where(
+      and(
+        eq(liveSessions.idTag, args.idTag),
+        sql`${liveSessions.endedAt} is null`,
+      ),
+    );
+  return row;
+}
+
+export async function insertCustomerSession(
+  db: Executor,
+  args: { tokenHash: string; customerId: string; expiresAt: Date },
+): Promise<void> {
+  await db.orm.insert(customerSessions).values(args);
+}
+
+export async function getCustomerBySessionToken(
+  db: Executor,
+  args: { tokenHash: string; now: Date },
+): Promise<Customer | null> {
+  const [row] = await db.orm.select({ customer: customers })
+    .from(customerSessions)
+    .innerJoin(customers, eq(customers.id, customerSessions.customerId))
+    .where(and(
+      eq(customerSessions.tokenHash, args.tokenHash),
+      gt(customerSessions.expiresAt, args.now),
+    ));
+  return row?.customer ?? null;
+}

@@ -1,0 +1,254 @@
+/** Meter samples, live sessions, and the pending starts that give a session its tag. */
+import { type SQL, sql } from "drizzle-orm";
+import type { Executor } from "../client.ts";
+import { at, epochMs, toDate } from "../sql.ts";
+
+/** How long a StartTransaction pre-authorize waits for its transaction's first reading. */
+export const PENDING_START_WINDOW_MINUTES = 10;
+
+export interface LiveSession {
+  transactionPk: number;
+  chargeBoxId: string;
+  connectorId: number;
+  idTag: string | null;
+  customerId: string | null;
+  energyMwh: number;
+  powerW: number | null;
+  startedAt: Date;
+  updatedAt: Date;
+  endedAt: Date | null;
+}
+
+interface SessionRow {
+  transaction_pk: number | string;
+  charge_box_id: string;
+  connector_id: number;
+  id_tag: string | null;
+  customer_id: string | null;
+  energy_mwh: number | string;
+  last_power_w: number | null;
+  started_ms: number;
+  updated_ms: number;
+  ended_ms: number | null;
+}
+
+const SESSION_COLUMNS = (t: SQL) =>
+  sql`${t}.transaction_pk, ${t}.charge_box_id, ${t}.connector_id, ${t}.id_tag, ${t}.customer_id,
+      ${t}.energy_mwh, ${t}.last_power_w,
+      ${epochMs(sql`${t}.started_at`)} as started_ms, ${
+    epochMs(sql`${t}.updated_at`)
+  } as updated_ms,
+      ${epochMs(sql`${t}.ended_at`)} as ended_ms`;
+
+const toSession = (r: SessionRow): LiveSession => ({
+  transactionPk: Number(r.transaction_pk),
+  chargeBoxId: r.charge_box_id,
+  connectorId: r.connector_id,
+  idTag: r.id_tag,
+  customerId: r.customer_id,
+  energyMwh: Number(r.energy_mwh),
+  powerW: r.last_power_w === null ? null : Number(r.last_power_w),
+  startedAt: toDate(r.started_ms)!,
+  updatedAt: toDate(r.updated_ms)!,
+  endedAt: toDate(r.ended_ms),
+});
+
+/** Records a StartTransaction pre-authorize answered `null`. */
+export async function insertPendingStart(
+  db: Executor,
+  args: { chargeBoxId: string; connectorId: number; idTag: string; now: Date },
+): Promise<void> {
+  await db.rows(sql`
+    insert into pending_starts (charge_box_id, connector_id, id_tag, recorded_at)
+    values (${args.chargeBoxId}, ${args.connectorId}, ${args.idTag}, ${
+    at(args.now)
+  })`);
+}
+
+/** One sample as stored: values stay the strings OCPP sent. */
+export interface StoredSample {
+  measurand: string;
+  phase: string;
+  value: string;
+  unit: string | null;
+  context: string | null;
+  location: string | null;
+}
+
+/** What one meter-values call contributes to its session. */
+export interface SessionReading {
+  transactionPk: number;
+  chargeBoxId: string;
+  connectorId: number;
+  at: Date;
+  /** Lifetime energy register in mWh, when the call carried a usable one. */
+  registerMwh: number | null;
+  /** The register is the Transaction.Begin reading. */
+  isBegin: boolean;
+  powerW: number | null;
+  ends: boolean;
+}
+
+/**
+ * Stores the samples and folds the reading into the live session, in one
+ * statement (so one round trip, and atomic without an explicit transaction).
+ *
+ * - Samples are idempotent on (transaction, time, measurand, phase); when
+ *   every sample was already stored, the session is left alone and null is
+ *   returned (a SteVe retry changes nothing and publishes nothing).
+ * - The first reading of a transaction claims the newest unclaimed pending
+ *   start at its charger and connector from the last 10 minutes, and takes
+ *   that tag's customer. `SKIP LOCKED` keeps two first readings from claiming
+ *   two starts; the loser's insert turns into the update below and keeps the
+ *   winner's tag.
+ * - Concurrent calls for one transaction serialize on the session row
+ *   (ON CONFLICT DO UPDATE locks it), so each update reads the latest state.
+ * - The latest register only moves to a reading that is neither older nor
+ *   lower; the start register is the Transaction.Begin reading once one
+ *   arrives, else the first usable reading received; energy never decreases.
+ */
+export async function recordMeterReading(
+  db: Executor,
+  args: { reading: SessionReading; samples: StoredSample[]; now: Date },
+): Promise<LiveSession | null> {
+  const r = args.reading;
+  const s = args.samples;
+  const readingAt = at(r.at);
+  const register = r.registerMwh === null
+    ? sql`null::bigint`
+    : sql`${r.registerMwh}::bigint`;
+  const power = r.powerW === null
+    ? sql`null::float8`
+    : sql`${r.powerW}::float8`;
+
+  // Values the update computes, each from the stored row (ls) and this call (excluded).
+  const newStart =
+    sql`case when excluded.start_from_begin and not ls.start_from_begin
+      then excluded.start_register_mwh
+      else coalesce(ls.start_register_mwh, excluded.start_register_mwh) end`;
+  const advances =
+    sql`(excluded.latest_register_mwh is not null and (ls.latest_register_mwh is null
+      or (excluded.latest_register_at >= ls.latest_register_at
+          and excluded.latest_register_mwh >= ls.latest_register_mwh)))`;
+  const newLatest =
+    sql`case when ${advances} then excluded.latest_register_mwh else ls.latest_register_mwh end`;
+  const powerAdvances = sql`(excluded.last_power_w is not null
+      and (ls.last_power_at is null or excluded.last_power_at >= ls.last_power_at))`;
+
+  const rows = await db.rows<SessionRow>(sql`
+    with inserted as (
+      insert into meter_samples (transaction_pk, sampled_at, measurand, phase, charge_box_id,
+                                 connector_id, value, unit, context, location, received_at)
+      select ${r.transactionPk}, ${readingAt}, m, p, ${r.chargeBoxId}, ${r.connectorId}, v, u, c, l,
+             ${at(args.now)}
+      from unnest(${pgTextArray(s.map((x) => x.measurand))}::text[],
+                  ${pgTextArray(s.map((x) => x.phase))}::text[],
+                  ${pgTextArray(s.map((x) => x.value))}::text[],
+                  ${pgTextArray(s.map((x) => x.unit))}::text[],
+                  ${pgTextArray(s.map((x) => x.context))}::text[],
+                  ${
+    pgTextArray(s.map((x) => x.location))
+  }::text[]) as x(m, p, v, u, c, l)
+      on conflict do nothing
+      returning 1
+    ), claimed as (
+      update pending_starts set claimed_by = ${r.transactionPk}
+      where id = (
+        select id from pending_starts
+        where charge_box_id = ${r.chargeBoxId} and connector_id = ${r.connectorId}
+          and claimed_by is null
+          and recorded_at > ${at(args.now)} - interval '${
+    sql.raw(String(PENDING_START_WINDOW_MINUTES))
+  } minutes'
+          and exists (select 1 from inserted)
+          and not exists (select 1 from live_sessions where transaction_pk = ${r.transactionPk})
+        order by recorded_at desc limit 1
+        for update skip locked)
+      returning id_tag
+    ), upserted as (
+      insert into live_sessions as ls (transaction_pk, charge_box_id, connector_id, id_tag,
+        customer_id, start_register_mwh, start_from_begin, latest_register_mwh, latest_register_at,
+        energy_mwh, last_power_w, last_power_at, started_at, updated_at, ended_at)
+      select ${r.transactionPk}, ${r.chargeBoxId}, ${r.connectorId}, c.id_tag,
+        (select customer_id from tags where id_tag = c.id_tag),
+        ${register}, ${r.isBegin && r.registerMwh !== null},
+        ${register}, case when ${register} is null then null else ${readingAt} end,
+        0, ${power}, case when ${power} is null then null else ${readingAt} end,
+        ${readingAt}, ${at(args.now)}, ${
+    r.ends ? readingAt : sql`null::timestamptz`
+  }
+      from (select (select id_tag from claimed) as id_tag) c
+      where exists (select 1 from inserted)
+      on conflict (transaction_pk) do update set
+        id_tag = coalesce(ls.id_tag, excluded.id_tag),
+        customer_id = case when ls.id_tag is null then excluded.customer_id else ls.customer_id end,
+        start_register_mwh = ${newStart},
+        start_from_begin = ls.start_from_begin or excluded.start_from_begin,
+        latest_register_mwh = ${newLatest},
+        latest_register_at = case when ${advances}
+          then excluded.latest_register_at else ls.latest_register_at end,
+        energy_mwh = greatest(ls.energy_mwh, coalesce(${newLatest} - ${newStart}, 0)),
+        last_power_w = case when ${powerAdvances} then excluded.last_power_w else ls.last_power_w end,
+        last_power_at = case when ${powerAdvances}
+          then excluded.last_power_at else ls.last_power_at end,
+        started_at = least(ls.started_at, excluded.started_at),
+        updated_at = excluded.updated_at,
+        ended_at = coalesce(ls.ended_at, excluded.ended_at)
+      returning ${SESSION_COLUMNS(sql`ls`)}
+    )
+    select * from upserted`);
+  return rows[0] ? toSession(rows[0]) : null;
+}
+
+/** Open sessions, and those ended within `endedSince` (so a card can show "ended"). */
+export async function listLiveSessions(
+  db: Executor,
+  args: { endedSince: Date; customerId?: string },
+): Promise<LiveSession[]> {
+  const rows = await db.rows<SessionRow>(sql`
+    select ${SESSION_COLUMNS(sql`s`)} from live_sessions s
+    where (s.ended_at is null or s.ended_at >= ${at(args.endedSince)})
+      ${
+    args.customerId === undefined
+      ? sql``
+      : sql`and s.customer_id = ${args.customerId}`
+  }
+    order by s.started_at desc
+    limit 500`);
+  return rows.map(toSession);
+}
+
+export async function getLiveSession(
+  db: Executor,
+  transactionPk: number,
+): Promise<LiveSession | null> {
+  const rows = await db.rows<SessionRow>(sql`
+    select ${
+    SESSION_COLUMNS(sql`s`)
+  } from live_sessions s where s.transaction_pk = ${transactionPk}`);
+  return rows[0] ? toSession(rows[0]) : null;
+}
+
+/** Deletes pending starts nobody claimed in time. */
+export async function pruneStalePendingStarts(
+  db: Executor,
+  before: Date,
+): Promise<number> {
+  const rows = await db.rows(sql`
+    delete from pending_starts where recorded_at < ${at(before)} returning 1`);
+  return rows.length;
+}
+
+/**
+ * A PostgreSQL array literal for a text[] parameter. Passing the literal as
+ * one string keeps the statement identical for every driver (node-postgres,
+ * postgres.js and PGlite disagree on how they bind JS arrays).
+ */
+function pgTextArray(values: Array<string | null>): string {
+  const items = values.map((v) =>
+    v === null
+      ? "NULL"
+      : `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`
+  );
+  return `{${items.join(",")}}`;
+}

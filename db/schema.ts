@@ -1,0 +1,167 @@
+/**
+ * The database schema. drizzle-kit generates `migrations/` from this file
+ * (`deno task db:generate`); generated migrations are never edited after landing.
+ *
+ * Energy is stored as integer milliwatt-hours (`*_mwh`) so billing arithmetic
+ * never touches floats.
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  doublePrecision,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const ts = (name: string) =>
+  timestamp(name, { withTimezone: true, mode: "date" });
+
+/** A charger (OCPP charge box), known from the admin API or from a verified hook. */
+export const chargers = pgTable("chargers", {
+  chargeBoxId: text("charge_box_id").primaryKey(),
+  name: text("name"),
+  /** Secret printed in the charger's QR code; proves a customer stands at it. */
+  qrToken: text("qr_token").notNull(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});
+export type ChargerRow = typeof chargers.$inferSelect;
+
+export const customers = pgTable("customers", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  email: text("email"),
+  createdAt: ts("created_at").notNull().defaultNow(),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});
+export type CustomerRow = typeof customers.$inferSelect;
+
+/** An OCPP idTag (RFID card), optionally owned by a customer. */
+export const tags = pgTable("tags", {
+  idTag: text("id_tag").primaryKey(),
+  customerId: text("customer_id").references(() => customers.id, {
+    onDelete: "set null",
+  }),
+  createdAt: ts("created_at").notNull().defaultNow(),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+}, (t) => [index("tags_customer_idx").on(t.customerId)]);
+export type TagRow = typeof tags.$inferSelect;
+
+/**
+ * Scan-to-login pairs. At most one pair per charger is active (armed or
+ * matched); the partial unique index enforces it and is also the only index
+ * the pre-authorize steal-or-match statement touches, so finished rows piling
+ * up never slow the hot path.
+ */
+export const scanPairs = pgTable("scan_pairs", {
+  id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+  chargeBoxId: text("charge_box_id").notNull(),
+  /** SHA-256 of the browser cookie that armed the pair. */
+  browserHash: text("browser_hash").notNull(),
+  status: text("status").notNull(),
+  idTag: text("id_tag"),
+  createdAt: ts("created_at").notNull().defaultNow(),
+  expiresAt: ts("expires_at").notNull(),
+  matchedAt: ts("matched_at"),
+  finishedAt: ts("finished_at"),
+}, (t) => [
+  check(
+    "scan_pairs_status_check",
+    sql`${t.status} in ('armed', 'matched', 'expired', 'cancelled', 'consumed')`,
+  ),
+  uniqueIndex("scan_pairs_active_per_charger")
+    .on(t.chargeBoxId)
+    .where(sql`status in ('armed', 'matched')`),
+  index("scan_pairs_finished_idx").on(t.createdAt),
+]);
+export type ScanPairRow = typeof scanPairs.$inferSelect;
+
+/**
+ * StartTransaction.req pre-authorize calls answered `null`: how a transaction
+ * learns its idTag when its first meter reading arrives.
+ */
+export const pendingStarts = pgTable("pending_starts", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  chargeBoxId: text("charge_box_id").notNull(),
+  connectorId: integer("connector_id").notNull(),
+  idTag: text("id_tag").notNull(),
+  recordedAt: ts("recorded_at").notNull().defaultNow(),
+  claimedBy: bigint("claimed_by", { mode: "number" }),
+}, (t) => [
+  index("pending_starts_open_idx")
+    .on(t.chargeBoxId, t.connectorId, t.recordedAt)
+    .where(sql`claimed_by is null`),
+]);
+
+/** Every meter sample SteVe forwards, stored as received (values stay strings). */
+export const meterSamples = pgTable("meter_samples", {
+  transactionPk: bigint("transaction_pk", { mode: "number" }).notNull(),
+  sampledAt: ts("sampled_at").notNull(),
+  measurand: text("measurand").notNull(),
+  /** '' when the sample has no phase, so the natural key can be a primary key. */
+  phase: text("phase").notNull(),
+  chargeBoxId: text("charge_box_id").notNull(),
+  connectorId: integer("connector_id").notNull(),
+  value: text("value").notNull(),
+  unit: text("unit"),
+  context: text("context"),
+  location: text("location"),
+  receivedAt: ts("received_at").notNull().defaultNow(),
+}, (t) => [
+  primaryKey({
+    name: "meter_samples_pk",
+    columns: [t.transactionPk, t.sampledAt, t.measurand, t.phase],
+  }),
+]);
+
+/** One row per OCPP transaction, kept current by the meter-values hook. */
+export const liveSessions = pgTable("live_sessions", {
+  transactionPk: bigint("transaction_pk", { mode: "number" }).primaryKey(),
+  chargeBoxId: text("charge_box_id").notNull(),
+  connectorId: integer("connector_id").notNull(),
+  idTag: text("id_tag"),
+  customerId: text("customer_id"),
+  /** Lifetime register at the session's start: the Transaction.Begin reading, else the first received. */
+  startRegisterMwh: bigint("start_register_mwh", { mode: "number" }),
+  startFromBegin: boolean("start_from_begin").notNull().default(false),
+  latestRegisterMwh: bigint("latest_register_mwh", { mode: "number" }),
+  latestRegisterAt: ts("latest_register_at"),
+  /** Energy delivered in the session; never decreases. */
+  energyMwh: bigint("energy_mwh", { mode: "number" }).notNull().default(0),
+  lastPowerW: doublePrecision("last_power_w"),
+  lastPowerAt: ts("last_power_at"),
+  startedAt: ts("started_at").notNull(),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+  endedAt: ts("ended_at"),
+}, (t) => [
+  index("live_sessions_open_idx").on(t.startedAt).where(sql`ended_at is null`),
+  index("live_sessions_customer_idx").on(t.customerId, t.startedAt),
+  index("live_sessions_tag_idx").on(t.idTag),
+]);
+export type LiveSessionRow = typeof liveSessions.$inferSelect;
+
+/** Runtime switches that survive a restart (e.g. `pre-authorize`). */
+export const featureFlags = pgTable("feature_flags", {
+  name: text("name").primaryKey(),
+  enabled: boolean("enabled").notNull(),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});
+
+/** Customer browser sessions started by scan-to-login (token stored hashed). */
+export const customerSessions = pgTable("customer_sessions", {
+  tokenHash: text("token_hash").primaryKey(),
+  customerId: text("customer_id").notNull().references(() => customers.id, {
+    onDelete: "cascade",
+  }),
+  createdAt: ts("created_at").notNull().defaultNow(),
+  expiresAt: ts("expires_at").notNull(),
+}, (t) => [index("customer_sessions_customer_idx").on(t.customerId)]);

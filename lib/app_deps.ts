@@ -1,0 +1,42 @@
+/**
+ * Everything a request handler may use, built once in `main.ts` (or by a test)
+ * and handed to the app: no module reaches for globals.
+ */
+import type { Context } from "hono";
+import type { Database } from "../db/client.ts";
+import type { ChargerRegistry } from "./chargers.ts";
+import type { Clock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import type { EventBus } from "./event_bus.ts";
+import type { FeatureFlags } from "./flags.ts";
+import type { HookStats } from "./hook_stats.ts";
+import type { RateLimiter } from "./rate_limit.ts";
+import type { HmacSubtle } from "./signed_request.ts";
+import type { Services } from "./services.ts";
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  bus: EventBus;
+  clock: Clock;
+  flags: FeatureFlags;
+  hookStats: HookStats;
+  chargers: ChargerRegistry;
+  scanPairRateLimiter: RateLimiter;
+  /** Replaces `crypto.subtle` for HMAC verification (fault tests only). */
+  subtle?: HmacSubtle;
+  sseHeartbeatMs?: number;
+}
+
+export interface AppEnv {
+  Bindings: { remoteAddr?: { hostname: string } };
+  Variables: { deps: AppDeps; services: Services; outcome: string };
+}
+
+export type AppContext = Context<AppEnv>;
+
+type Method = "GET" | "POST" | "PUT" | "DELETE";
+/** What a route module exports: one function per HTTP method it answers. */
+export type Handlers = Partial<
+  Record<Method, (c: AppContext) => Response | Promise<Response>>
+>;

@@ -1,0 +1,111 @@
+/**
+ * Configuration from the environment, validated once at start.
+ *
+ * A hook key that is missing or weak never stops the app: that hook answers
+ * 401 and the start says so loudly (runbook: SteVe fails open, charging goes
+ * on). Any other invalid value stops the start, naming the variable.
+ */
+import { z } from "zod";
+
+/** Shortest hook secret we accept (runbook step 2: at least 32 characters). */
+export const MIN_HOOK_KEY_LENGTH = 32;
+
+export type HookKeyProblem = "missing_key" | "weak_key";
+
+/** A hook secret as configured: usable, or why not. */
+export type HookKey =
+  | { readonly usable: true; readonly secret: string }
+  | { readonly usable: false; readonly problem: HookKeyProblem };
+
+export interface Config {
+  port: number;
+  publicBaseUrl: string;
+  databaseUrl?: string;
+  dataDir: string;
+  databaseDriver: "pg" | "postgres-js";
+  databasePoolSize: number;
+  hooks: { preAuthorize: HookKey; meterValues: HookKey };
+  adminApiToken?: string;
+  scanPairTtlSeconds: number;
+  scanPairRatePerMinute: number;
+  trustProxy: boolean;
+  preAuthEnabled: boolean;
+  logLevel: "debug" | "info" | "warning" | "error";
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`${variable}: ${detail}`);
+    this.name = "ConfigError";
+  }
+}
+
+const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) =>
+  v === "true" || v === "1" || v === "yes"
+);
+const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+
+const ENV_SCHEMA = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DATABASE_URL: z.string().regex(
+    /^postgres(ql)?:\/\//,
+    "must be a postgres:// URL",
+  ).optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  DATABASE_DRIVER: z.enum(["pg", "postgres-js"]).default("pg"),
+  DATABASE_POOL_SIZE: positiveInt(200).default(10),
+  ADMIN_API_TOKEN: z.string().min(16, "must be at least 16 characters")
+    .optional(),
+  SCAN_PAIR_TTL_SECONDS: positiveInt(3600).default(90),
+  SCAN_PAIR_RATE_PER_MINUTE: positiveInt(10_000).default(10),
+  TRUST_PROXY: bool.default(false),
+  PREAUTH_ENABLED: bool.default(true),
+  LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
+});
+
+/** Reads a hook secret; never falls back to another hook's variable. */
+export function readHookKey(value: string | undefined): HookKey {
+  if (value === undefined || value.trim() === "") {
+    return { usable: false, problem: "missing_key" };
+  }
+  if (value.length < MIN_HOOK_KEY_LENGTH) {
+    return { usable: false, problem: "weak_key" };
+  }
+  return { usable: true, secret: value };
+}
+
+/** Validates the environment; throws {@link ConfigError} naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings count as unset, as they do in most .env tooling.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
+  );
+  const parsed = ENV_SCHEMA.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(String(issue.path[0]), issue.message);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(
+      /\/+$/,
+      "",
+    ),
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    databaseDriver: e.DATABASE_DRIVER,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    hooks: {
+      preAuthorize: readHookKey(env.STEVE_PREAUTH_HMAC_KEY),
+      meterValues: readHookKey(env.STEVE_METERVALUE_HMAC_KEY),
+    },
+    adminApiToken: e.ADMIN_API_TOKEN,
+    scanPairTtlSeconds: e.SCAN_PAIR_TTL_SECONDS,
+    scanPairRatePerMinute: e.SCAN_PAIR_RATE_PER_MINUTE,
+    trustProxy: e.TRUST_PROXY,
+    preAuthEnabled: e.PREAUTH_ENABLED,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * In-process event bus with typed topics.
+ *
+ * `publish` never throws into a request: each listener runs isolated, and a
+ * failing one is reported, not propagated. Publishers only see
+ * {@link EventPublisher}, so a cross-process transport (PostgreSQL
+ * LISTEN/NOTIFY, NATS, …) can be added behind the same interface later.
+ */
+
+/** `scan.intercepted`: a pre-authorize stole an armed scan-pair. */
+export interface ScanIntercepted {
+  pairId: string;
+  chargeBoxId: string;
+}
+
+/** `scan.cancelled`: the browser holding a pair cancelled it. */
+export interface ScanCancelled {
+  pairId: string;
+}
+
+/** `transaction.meter`: a meter-values call changed a live session. */
+export interface TransactionMeter {
+  transactionPk: number;
+  chargeBoxId: string;
+  connectorId: number;
+  customerId: string | null;
+  kwh: number;
+  kw: number | null;
+  /** ISO time of the reading. */
+  at: string;
+  endedAt: string | null;
+}
+
+export interface EventMap {
+  "scan.intercepted": ScanIntercepted;
+  "scan.cancelled": ScanCancelled;
+  "transaction.meter": TransactionMeter;
+}
+export type Topic = keyof EventMap;
+export type Listener<K extends Topic> = (
+  payload: EventMap[K],
+) => void | Promise<void>;
+export type Unsubscribe = () => void;
+
+export interface EventPublisher {
+  publish<K extends Topic>(topic: K, payload: EventMap[K]): void;
+}
+
+export interface EventBus extends EventPublisher {
+  subscribe<K extends Topic>(topic: K, listener: Listener<K>): Unsubscribe;
+  /** Live subscriptions on a topic (tests check streams do not leak them). */
+  listenerCount(topic: Topic): number;
+}
+
+export interface EventBusOptions {
+  /** Told about every listener that throws or rejects. */
+  onListenerError?: (topic: Topic, error: unknown) => void;
+}
+
+export function createEventBus(options: EventBusOptions = {}): EventBus {
+  const listeners = new Map<Topic, Set<Listener<Topic>>>();
+  const report = (topic: Topic, error: unknown) => {
+    try {
+      options.onListenerError?.(topic, error);
+    } catch { /* a broken reporter must not break publishing either */ }
+  };
+  return {
+    publish(topic, payload) {
+      const set = listeners.get(topic);
+      if (!set) return;
+      // Iterate a copy: a listener may unsubscribe itself while we deliver.
+      for (const listener of [...set]) {
+        try {
+          const result = (listener as Listener<typeof topic>)(payload);
+          if (result instanceof Promise) {
+            result.catch((error) => report(topic, error));
+          }
+        } catch (error) {
+          report(topic, error);
+        }
+      }
+    },
+    subscribe(topic, listener) {
+      let set = listeners.get(topic);
+      if (!set) listeners.set(topic, set = new Set());
+      const entry = listener as Listener<Topic>;
+      set.add(entry);
+      return () => {
+        set.delete(entry);
+      };
+    },
+    listenerCount(topic) {
+      return listeners.get(topic)?.size ?? 0;
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * Runtime feature flags. The stored value, once an admin sets one, wins over
+ * the environment default and survives restarts. Reads come from memory (the
+ * pre-authorize hot path cannot afford a query per call); a periodic refresh
+ * picks up changes another instance made.
+ */
+import type { Executor } from "../db/client.ts";
+import { getStoredFlags, setStoredFlag } from "../db/queries/flags.ts";
+
+export type FlagName = "pre-authorize";
+
+export class FeatureFlags {
+  #values: Map<string, boolean>;
+
+  constructor(private readonly defaults: Record<FlagName, boolean>) {
+    this.#values = new Map(Object.entries(defaults));
+  }
+
+  isEnabled(name: FlagName): boolean {
+    return this.#values.get(name) ?? this.defaults[name];
+  }
+
+  /** Loads stored values over the defaults. */
+  async refresh(db: Executor): Promise<void> {
+    const stored = await getStoredFlags(db);
+    this.#values = new Map([...Object.entries(this.defaults), ...stored]);
+  }
+
+  async set(db: Executor, name: FlagName, enabled: boolean): Promise<void> {
+    await setStoredFlag(db, { name, enabled });
+    this.#values.set(name, enabled);
+  }
+}

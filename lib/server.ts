@@ -1,0 +1,88 @@
+/**
+ * Builds the app's dependencies and serves it: what `main.ts` runs and what
+ * tests start on a loopback port of their own.
+ */
+import type { Database } from "../db/client.ts";
+import { createApp } from "../routes/_app.ts";
+import type { AppDeps } from "./app_deps.ts";
+import { ChargerRegistry } from "./chargers.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import { createEventBus, type EventBus } from "./event_bus.ts";
+import { FeatureFlags } from "./flags.ts";
+import { HookStats } from "./hook_stats.ts";
+import { logger } from "./logging.ts";
+import { createRateLimiter } from "./rate_limit.ts";
+import type { HmacSubtle } from "./signed_request.ts";
+
+export interface BuildDepsOptions {
+  config: Config;
+  db: Database;
+  clock?: Clock;
+  bus?: EventBus;
+  subtle?: HmacSubtle;
+  sseHeartbeatMs?: number;
+}
+
+export async function buildDeps(options: BuildDepsOptions): Promise<AppDeps> {
+  const clock = options.clock ?? systemClock;
+  const busLog = logger("bus");
+  const flags = new FeatureFlags({
+    "pre-authorize": options.config.preAuthEnabled,
+  });
+  await flags.refresh(options.db);
+  return {
+    config: options.config,
+    db: options.db,
+    clock,
+    bus: options.bus ?? createEventBus({
+      onListenerError: (topic, error) =>
+        busLog.error("event listener failed", { topic, error: String(error) }),
+    }),
+    flags,
+    hookStats: new HookStats(),
+    chargers: new ChargerRegistry(),
+    scanPairRateLimiter: createRateLimiter({
+      limit: options.config.scanPairRatePerMinute,
+      windowMs: 60_000,
+      clock,
+    }),
+    subtle: options.subtle,
+    sseHeartbeatMs: options.sseHeartbeatMs,
+  };
+}
+
+export interface RunningServer {
+  url: string;
+  deps: AppDeps;
+  server: Deno.HttpServer<Deno.NetAddr>;
+  /** Stops accepting, ends open streams, waits for the server to finish. */
+  close(): Promise<void>;
+}
+
+export function serve(
+  deps: AppDeps,
+  options: {
+    port: number;
+    hostname?: string;
+    onListen?: (addr: Deno.NetAddr) => void;
+  },
+): RunningServer {
+  const app = createApp(deps);
+  const server = Deno.serve({
+    port: options.port,
+    hostname: options.hostname ?? "0.0.0.0",
+    onListen: options.onListen ?? (() => {}),
+  }, (request, info) => app.fetch(request, { remoteAddr: info.remoteAddr }));
+  const host = options.hostname && options.hostname !== "0.0.0.0"
+    ? options.hostname
+    : "127.0.0.1";
+  return {
+    url: `http://${host}:${server.addr.port}`,
+    deps,
+    server,
+    async close() {
+      await server.shutdown();
+    },
+  };
+}

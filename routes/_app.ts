@@ -1,0 +1,70 @@
+/**
+ * The Hono app: middleware, the routes of `_manifest.ts`, and the one place
+ * errors become responses.
+ */
+import { Hono } from "hono";
+import { serveStatic } from "hono/deno";
+import { relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { requireAdminToken } from "../lib/admin_auth.ts";
+import type { AppDeps, AppEnv } from "../lib/app_deps.ts";
+import { AppError } from "../lib/errors.ts";
+import { hookStatsMiddleware } from "../lib/hook_stats.ts";
+import { logger } from "../lib/logging.ts";
+import { createServices } from "../lib/services.ts";
+import { SignatureRejected } from "../lib/signed_request.ts";
+import { routes } from "./_manifest.ts";
+
+const METHODS = ["GET", "POST", "PUT", "DELETE"] as const;
+// serveStatic resolves `root` against the working directory; anchor it to this repo.
+const STATIC_ROOT =
+  relative(Deno.cwd(), fileURLToPath(new URL("..", import.meta.url))) || ".";
+
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const services = createServices(deps);
+  const log = logger("http");
+
+  app.use(async (c, next) => {
+    c.set("deps", deps);
+    c.set("services", services);
+    await next();
+  });
+  app.use("/api/ocpp/pre-authorize", hookStatsMiddleware("PreAuthorize"));
+  app.use("/api/ocpp/meter-values", hookStatsMiddleware("MeterValues"));
+  app.use("/api/admin/*", requireAdminToken());
+  app.use("/static/*", serveStatic({ root: STATIC_ROOT }));
+
+  for (const [path, handlers] of routes) {
+    for (const method of METHODS) {
+      const handler = handlers[method];
+      if (handler) app.on(method, path, (c) => handler(c));
+    }
+    const allowed = METHODS.filter((m) => handlers[m]).join(", ");
+    app.all(
+      path,
+      (c) => c.json({ error: "method_not_allowed" }, 405, { allow: allowed }),
+    );
+  }
+
+  app.notFound((c) => c.json({ error: "not_found" }, 404));
+  app.onError((error, c) => {
+    if (error instanceof AppError) {
+      c.set(
+        "outcome",
+        error instanceof SignatureRejected
+          ? `unauthorized:${error.reason}`
+          : error.code,
+      );
+      return c.json(
+        { error: error.code, ...error.details },
+        error.status as 400,
+        error.headers,
+      );
+    }
+    log.error("unhandled error", { path: c.req.path, error: String(error) });
+    c.set("outcome", "internal");
+    return c.json({ error: "internal" }, 500);
+  });
+  return app;
+}

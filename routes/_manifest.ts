@@ -1,0 +1,37 @@
+// Every route and the module that answers it. Paths mirror the files under routes/.
+import type { Handlers } from "../lib/app_deps.ts";
+import * as adminChargers from "./api/admin/chargers.ts";
+import * as adminCharger from "./api/admin/chargers/[chargeBoxId].ts";
+import * as adminChargerRotateQr from "./api/admin/chargers/[chargeBoxId]/rotate-qr.ts";
+import * as adminCustomer from "./api/admin/customers/[id].ts";
+import * as adminFlagPreAuthorize from "./api/admin/flags/pre-authorize.ts";
+import * as adminHooks from "./api/admin/hooks.ts";
+import * as adminLiveSessions from "./api/admin/sessions/live.ts";
+import * as adminTag from "./api/admin/tags/[idTag].ts";
+import * as scanLogin from "./api/auth/scan-login.ts";
+import * as scanPair from "./api/auth/scan-pair.ts";
+import * as scanPairById from "./api/auth/scan-pair/[pairId].ts";
+import * as scanPairEvents from "./api/auth/scan-pair/[pairId]/events.ts";
+import * as meterValues from "./api/ocpp/meter-values.ts";
+import * as preAuthorize from "./api/ocpp/pre-authorize.ts";
+import * as health from "./health.ts";
+import * as home from "./index.tsx";
+
+export const routes: ReadonlyArray<readonly [string, Handlers]> = [
+  ["/", home.handler],
+  ["/health", health.handler],
+  ["/api/ocpp/pre-authorize", preAuthorize.handler],
+  ["/api/ocpp/meter-values", meterValues.handler],
+  ["/api/auth/scan-pair", scanPair.handler],
+  ["/api/auth/scan-pair/:pairId", scanPairById.handler],
+  ["/api/auth/scan-pair/:pairId/events", scanPairEvents.handler],
+  ["/api/auth/scan-login", scanLogin.handler],
+  ["/api/admin/chargers", adminChargers.handler],
+  ["/api/admin/chargers/:chargeBoxId", adminCharger.handler],
+  ["/api/admin/chargers/:chargeBoxId/rotate-qr", adminChargerRotateQr.handler],
+  ["/api/admin/customers/:id", adminCustomer.handler],
+  ["/api/admin/tags/:idTag", adminTag.handler],
+  ["/api/admin/sessions/live", adminLiveSessions.handler],
+  ["/api/admin/flags/pre-authorize", adminFlagPreAuthorize.handler],
+  ["/api/admin/hooks", adminHooks.handler],
+];

@@ -1,0 +1,20 @@
+// Logs the browser in as the owner of the tag that matched its scan-pair.
+import { z } from "zod";
+import type { Handlers } from "../../../lib/app_deps.ts";
+import { browserHash, setCustomerSessionCookie } from "../../../lib/cookies.ts";
+import { readJsonBody } from "../../../lib/json_body.ts";
+import { loginWithScanPair } from "../../../lib/scan_pairs.ts";
+
+const LoginBody = z.object({ pairId: z.string().max(64) });
+
+export const handler: Handlers = {
+  async POST(c) {
+    const { pairId } = await readJsonBody(c.req.raw, LoginBody);
+    const login = await loginWithScanPair(c.get("services").scanPairs, {
+      pairId,
+      browserHash: browserHash(c),
+    });
+    setCustomerSessionCookie(c, login.sessionToken, login.expiresAt);
+    return c.json({ customer: login.customer });
+  },
+};

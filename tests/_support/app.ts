@@ -1,0 +1,122 @@
+/** Starts the real app on a loopback port for a test, and talks to it. */
+import type { Database } from "../../db/client.ts";
+import type { Clock } from "../../lib/clock.ts";
+import { type Config, loadConfig } from "../../lib/config.ts";
+import type { EventMap, Topic } from "../../lib/event_bus.ts";
+import { buildDeps, type RunningServer, serve } from "../../lib/server.ts";
+import {
+  type HmacSubtle,
+  resetHmacKeyCache,
+  signBody,
+} from "../../lib/signed_request.ts";
+
+export const PREAUTH_KEY = "preauth-test-key-0123456789abcdef0123456789";
+export const METER_KEY = "metervalue-test-key-0123456789abcdef01234567";
+export const ADMIN_TOKEN = "admin-test-token-0123456789abcdef";
+
+export interface TestApp extends RunningServer, AsyncDisposable {
+  /** Every event published since start, in order. */
+  events: Array<{ topic: Topic; payload: unknown }>;
+  admin(method: string, path: string, body?: unknown): Promise<Response>;
+}
+
+export async function startTestApp(options: {
+  db: Database;
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+  subtle?: HmacSubtle;
+  sseHeartbeatMs?: number;
+}): Promise<TestApp> {
+  resetHmacKeyCache();
+  const config: Config = loadConfig({
+    STEVE_PREAUTH_HMAC_KEY: PREAUTH_KEY,
+    STEVE_METERVALUE_HMAC_KEY: METER_KEY,
+    ADMIN_API_TOKEN: ADMIN_TOKEN,
+    PUBLIC_BASE_URL: "http://charge.example.test",
+    ...options.env,
+  });
+  const deps = await buildDeps({
+    config,
+    db: options.db,
+    clock: options.clock,
+    subtle: options.subtle,
+    sseHeartbeatMs: options.sseHeartbeatMs,
+  });
+  const events: TestApp["events"] = [];
+  for (
+    const topic of [
+      "scan.intercepted",
+      "scan.cancelled",
+      "transaction.meter",
+    ] as Topic[]
+  ) {
+    deps.bus.subscribe(topic, (payload: EventMap[typeof topic]) => {
+      events.push({ topic, payload });
+    });
+  }
+  const running = serve(deps, { port: 0, hostname: "127.0.0.1" });
+  return {
+    ...running,
+    events,
+    admin: (method, path, body) =>
+      fetch(running.url + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${ADMIN_TOKEN}`,
+          "content-type": "application/json",
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    [Symbol.asyncDispose]: () => running.close(),
+  };
+}
+
+/** POSTs `body` (sent byte for byte) signed with `key` in X-Signature. */
+export async function signedPost(
+  url: string,
+  key: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-signature": await signBody(key, body),
+      ...headers,
+    },
+    body,
+  });
+}
+
+export const preAuthorize = (app: TestApp, body: unknown) =>
+  signedPost(
+    `${app.url}/api/ocpp/pre-authorize`,
+    PREAUTH_KEY,
+    JSON.stringify(body),
+  );
+
+export const meterValues = (app: TestApp, body: unknown) =>
+  signedPost(
+    `${app.url}/api/ocpp/meter-values`,
+    METER_KEY,
+    JSON.stringify(body),
+  );
+
+/** Status, content type and JSON body of a response, in that order of checking. */
+// deno-lint-ignore no-explicit-any
+type Json = any;
+export async function jsonOf(
+  response: Response,
+): Promise<{ status: number; type: string; body: Json }> {
+  const type = response.headers.get("content-type") ?? "";
+  const body = type.includes("json")
+    ? await response.json()
+    : await response.text();
+  return { status: response.status, type, body };
+}
+
+let counter = 0;
+/** A fresh identifier for this test run, so cases never share rows. */
+export const uniqueId = (prefix: string) =>
+  `${prefix}-${Date.now().toString(36)}-${++counter}`;
