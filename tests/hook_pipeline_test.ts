@@ -165,7 +165,7 @@ function rejectRows(hook: HookCase): RejectRow[] {
   return [
     {
       name: "body over 64 KiB (declared length)",
-      send: async (url) =>
+      send: (url) =>
         signedPost(
           url,
           hook.key,
