@@ -140,6 +140,9 @@ export const liveSessions = pgTable("live_sessions", {
   lastPowerW: doublePrecision("last_power_w"),
   lastPowerAt: ts("last_power_at"),
   startedAt: ts("started_at").notNull(),
+  /** Time of the newest reading folded in (the charger's clock). */
+  lastReadingAt: ts("last_reading_at").notNull(),
+  /** When we last changed the row (our clock). */
   updatedAt: ts("updated_at").notNull().defaultNow(),
   endedAt: ts("ended_at"),
 }, (t) => [

@@ -12,7 +12,7 @@ export type LiveSessionView = TransactionMeter & { startedAt: string };
 
 export function toLiveSessionView(session: LiveSession): LiveSessionView {
   return {
-    ...toTransactionMeter(session, session.updatedAt),
+    ...toTransactionMeter(session),
     startedAt: session.startedAt.toISOString(),
   };
 }

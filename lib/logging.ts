@@ -55,3 +55,25 @@ export function logger(category: string): Logger {
 export function hashForLog(value: string): string {
   return createHash("sha256").update(value).digest("hex").slice(0, 12);
 }
+
+/**
+ * What of an error may be logged: its SQLSTATE code and the innermost message.
+ * Never the error itself: drizzle's "Failed query" message carries the
+ * statement's parameters (idTags, chargeBoxIds).
+ */
+export function errorSummary(
+  error: unknown,
+): { code?: string; message: string } {
+  let inner = error;
+  while (
+    inner && typeof inner === "object" && "cause" in inner && inner.cause
+  ) inner = inner.cause;
+  const code = (inner as { code?: unknown })?.code;
+  const message = inner instanceof Error ? inner.message : String(inner);
+  return {
+    ...(typeof code === "string" ? { code } : {}),
+    message: message.startsWith("Failed query")
+      ? "query failed"
+      : message.slice(0, 200),
+  };
+}

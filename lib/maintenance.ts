@@ -8,7 +8,7 @@ import { pruneFinishedPairs } from "../db/queries/scan_pairs.ts";
 import { pruneStalePendingStarts } from "../db/queries/sessions.ts";
 import type { Clock } from "./clock.ts";
 import type { FeatureFlags } from "./flags.ts";
-import { logger } from "./logging.ts";
+import { errorSummary, logger } from "./logging.ts";
 
 export const FLAG_REFRESH_MS = 5_000;
 export const PRUNE_EVERY_MS = 10 * 60 * 1000;
@@ -40,12 +40,12 @@ export function startMaintenance(
   const log = logger("maintenance");
   const flagTimer = setInterval(() => {
     deps.flags.refresh(deps.db).catch((error) =>
-      log.warn("flag refresh failed", { error: String(error) })
+      log.warn("flag refresh failed", { error: errorSummary(error) })
     );
   }, FLAG_REFRESH_MS);
   const pruneTimer = setInterval(() => {
     pruneOnce(deps).catch((error) =>
-      log.warn("prune failed", { error: String(error) })
+      log.warn("prune failed", { error: errorSummary(error) })
     );
   }, PRUNE_EVERY_MS);
   return () => {

@@ -16,7 +16,7 @@ import type { ChargerRegistry } from "./chargers.ts";
 import type { Clock } from "./clock.ts";
 import { AppError } from "./errors.ts";
 import type { EventPublisher, TransactionMeter } from "./event_bus.ts";
-import { hashForLog, type Logger } from "./logging.ts";
+import { errorSummary, hashForLog, type Logger } from "./logging.ts";
 import { connectorId, ocppIdentifier } from "./identifiers.ts";
 
 export const ENERGY_REGISTER = "Energy.Active.Import.Register";
@@ -158,10 +158,7 @@ export function readMeterSamples(body: MeterValuesBody): {
 }
 
 /** The `transaction.meter` payload (and the live-session API's item) for a session. */
-export function toTransactionMeter(
-  session: LiveSession,
-  at: Date,
-): TransactionMeter {
+export function toTransactionMeter(session: LiveSession): TransactionMeter {
   return {
     transactionPk: session.transactionPk,
     chargeBoxId: session.chargeBoxId,
@@ -169,7 +166,7 @@ export function toTransactionMeter(
     customerId: session.customerId,
     kwh: session.energyMwh / 1_000_000,
     kw: session.powerW === null ? null : session.powerW / 1000,
-    at: at.toISOString(),
+    at: session.lastReadingAt.toISOString(),
     endedAt: session.endedAt?.toISOString() ?? null,
   };
 }
@@ -199,7 +196,7 @@ export async function ingestMeterValues(
       deps.chargers.remember(deps.db, body.chargeBoxId).catch((error) =>
         deps.log.warn("could not record charger", {
           chargeBox: hashForLog(body.chargeBoxId),
-          error: String(error),
+          error: errorSummary(error),
         })
       ),
     ]);
@@ -207,14 +204,14 @@ export async function ingestMeterValues(
     deps.log.error("storing meter values failed", {
       chargeBox: hashForLog(body.chargeBoxId),
       transactionPk: body.transactionPk,
-      error: String(error),
+      error: errorSummary(error),
     });
     throw new AppError(500, "internal");
   }
   if (session) {
     deps.bus.publish(
       "transaction.meter",
-      toTransactionMeter(session, reading.at),
+      toTransactionMeter(session),
     );
   }
   return session;

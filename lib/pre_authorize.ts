@@ -16,7 +16,7 @@ import type { Clock } from "./clock.ts";
 import { AppError } from "./errors.ts";
 import type { EventPublisher } from "./event_bus.ts";
 import type { FeatureFlags } from "./flags.ts";
-import { hashForLog, type Logger } from "./logging.ts";
+import { errorSummary, hashForLog, type Logger } from "./logging.ts";
 import { connectorId, ocppIdentifier } from "./identifiers.ts";
 
 /** Past this the answer is 500 rather than late: SteVe gives up at ~200 ms anyway. */
@@ -87,12 +87,15 @@ async function decide(
       deps.chargers.remember(deps.db, body.chargeBoxId).catch((error) =>
         deps.log.warn("could not record charger", {
           ...log,
-          error: String(error),
+          error: errorSummary(error),
         })
       ),
     ]);
   } catch (error) {
-    deps.log.error("steal-or-match failed", { ...log, error: String(error) });
+    deps.log.error("steal-or-match failed", {
+      ...log,
+      error: errorSummary(error),
+    });
     throw new AppError(500, "internal");
   }
 
@@ -123,7 +126,7 @@ async function decide(
       // The answer is still right; only the session's tag will come later (SteVe's API).
       deps.log.warn("could not record pending start", {
         ...log,
-        error: String(error),
+        error: errorSummary(error),
       });
     }
   }

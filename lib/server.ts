@@ -11,7 +11,7 @@ import type { Config } from "./config.ts";
 import { createEventBus, type EventBus } from "./event_bus.ts";
 import { FeatureFlags } from "./flags.ts";
 import { HookStats } from "./hook_stats.ts";
-import { logger } from "./logging.ts";
+import { errorSummary, logger } from "./logging.ts";
 import { createRateLimiter } from "./rate_limit.ts";
 import type { HmacSubtle } from "./signed_request.ts";
 
@@ -37,7 +37,10 @@ export async function buildDeps(options: BuildDepsOptions): Promise<AppDeps> {
     clock,
     bus: options.bus ?? createEventBus({
       onListenerError: (topic, error) =>
-        busLog.error("event listener failed", { topic, error: String(error) }),
+        busLog.error("event listener failed", {
+          topic,
+          error: errorSummary(error),
+        }),
     }),
     flags,
     hookStats: new HookStats(),

@@ -17,7 +17,7 @@
 import type { z } from "zod";
 import type { HookKey } from "./config.ts";
 import { AppError, invalidBody } from "./errors.ts";
-import type { Logger } from "./logging.ts";
+import { errorSummary, type Logger } from "./logging.ts";
 
 /** Bodies above this are refused without reading further. */
 export const MAX_SIGNED_BODY_BYTES = 64 * 1024;
@@ -177,7 +177,7 @@ export async function verifySignedRequest<T>(
   } catch (error) {
     hook.log.error("HMAC verify threw", {
       hook: hook.name,
-      error: String(error),
+      error: errorSummary(error),
     });
     throw new AppError(500, "internal");
   }

@@ -41,6 +41,7 @@ CREATE TABLE "live_sessions" (
 	"last_power_w" double precision,
 	"last_power_at" timestamp with time zone,
 	"started_at" timestamp with time zone NOT NULL,
+	"last_reading_at" timestamp with time zone NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"ended_at" timestamp with time zone
 );

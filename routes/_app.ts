@@ -10,7 +10,7 @@ import { requireAdminToken } from "../lib/admin_auth.ts";
 import type { AppDeps, AppEnv } from "../lib/app_deps.ts";
 import { AppError } from "../lib/errors.ts";
 import { hookStatsMiddleware } from "../lib/hook_stats.ts";
-import { logger } from "../lib/logging.ts";
+import { errorSummary, logger } from "../lib/logging.ts";
 import { createServices } from "../lib/services.ts";
 import { SignatureRejected } from "../lib/signed_request.ts";
 import { routes } from "./_manifest.ts";
@@ -62,7 +62,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         error.headers,
       );
     }
-    log.error("unhandled error", { path: c.req.path, error: String(error) });
+    log.error("unhandled error", {
+      path: c.req.path,
+      error: errorSummary(error),
+    });
     c.set("outcome", "internal");
     return c.json({ error: "internal" }, 500);
   });

@@ -15,6 +15,7 @@ export interface LiveSession {
   energyMwh: number;
   powerW: number | null;
   startedAt: Date;
+  lastReadingAt: Date;
   updatedAt: Date;
   endedAt: Date | null;
 }
@@ -28,6 +29,7 @@ interface SessionRow {
   energy_mwh: number | string;
   last_power_w: number | null;
   started_ms: number;
+  last_reading_ms: number;
   updated_ms: number;
   ended_ms: number | null;
 }
@@ -35,9 +37,9 @@ interface SessionRow {
 const SESSION_COLUMNS = (t: SQL) =>
   sql`${t}.transaction_pk, ${t}.charge_box_id, ${t}.connector_id, ${t}.id_tag, ${t}.customer_id,
       ${t}.energy_mwh, ${t}.last_power_w,
-      ${epochMs(sql`${t}.started_at`)} as started_ms, ${
-    epochMs(sql`${t}.updated_at`)
-  } as updated_ms,
+      ${epochMs(sql`${t}.started_at`)} as started_ms,
+      ${epochMs(sql`${t}.last_reading_at`)} as last_reading_ms,
+      ${epochMs(sql`${t}.updated_at`)} as updated_ms,
       ${epochMs(sql`${t}.ended_at`)} as ended_ms`;
 
 const toSession = (r: SessionRow): LiveSession => ({
@@ -49,6 +51,7 @@ const toSession = (r: SessionRow): LiveSession => ({
   energyMwh: Number(r.energy_mwh),
   powerW: r.last_power_w === null ? null : Number(r.last_power_w),
   startedAt: toDate(r.started_ms)!,
+  lastReadingAt: toDate(r.last_reading_ms)!,
   updatedAt: toDate(r.updated_ms)!,
   endedAt: toDate(r.ended_ms),
 });
@@ -168,13 +171,13 @@ export async function recordMeterReading(
     ), upserted as (
       insert into live_sessions as ls (transaction_pk, charge_box_id, connector_id, id_tag,
         customer_id, start_register_mwh, start_from_begin, latest_register_mwh, latest_register_at,
-        energy_mwh, last_power_w, last_power_at, started_at, updated_at, ended_at)
+        energy_mwh, last_power_w, last_power_at, started_at, last_reading_at, updated_at, ended_at)
       select ${r.transactionPk}, ${r.chargeBoxId}, ${r.connectorId}, c.id_tag,
         (select customer_id from tags where id_tag = c.id_tag),
         ${register}, ${r.isBegin && r.registerMwh !== null},
         ${register}, case when ${register} is null then null else ${readingAt} end,
         0, ${power}, case when ${power} is null then null else ${readingAt} end,
-        ${readingAt}, ${at(args.now)}, ${
+        ${readingAt}, ${readingAt}, ${at(args.now)}, ${
     r.ends ? readingAt : sql`null::timestamptz`
   }
       from (select (select id_tag from claimed) as id_tag) c
@@ -192,6 +195,7 @@ export async function recordMeterReading(
         last_power_at = case when ${powerAdvances}
           then excluded.last_power_at else ls.last_power_at end,
         started_at = least(ls.started_at, excluded.started_at),
+        last_reading_at = greatest(ls.last_reading_at, excluded.last_reading_at),
         updated_at = excluded.updated_at,
         ended_at = coalesce(ls.ended_at, excluded.ended_at)
       returning ${SESSION_COLUMNS(sql`ls`)}

@@ -120,3 +120,58 @@ let counter = 0;
 /** A fresh identifier for this test run, so cases never share rows. */
 export const uniqueId = (prefix: string) =>
   `${prefix}-${Date.now().toString(36)}-${++counter}`;
+
+/** A browser as far as cookies go: keeps what the app sets and sends it back. */
+export class CookieClient {
+  readonly cookies = new Map<string, string>();
+  /** Raw Set-Cookie headers received, for attribute checks. */
+  readonly setCookies: string[] = [];
+  constructor(
+    readonly baseUrl: string,
+    readonly headers: Record<string, string> = {},
+  ) {}
+
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<Response> {
+    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    const res = await fetch(this.baseUrl + path, {
+      method,
+      headers: {
+        ...this.headers,
+        ...(cookie ? { cookie } : {}),
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    for (const header of res.headers.getSetCookie()) {
+      this.setCookies.push(header);
+      const [pair] = header.split(";");
+      const eq = pair.indexOf("=");
+      this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+    return res;
+  }
+}
+
+/** Creates a charger through the admin API and returns its QR token. */
+export async function createCharger(
+  app: TestApp,
+  chargeBoxId: string,
+  name = "Bay 1",
+) {
+  const res = await app.admin(
+    "PUT",
+    `/api/admin/chargers/${encodeURIComponent(chargeBoxId)}`,
+    {
+      name,
+    },
+  );
+  if (res.status !== 201 && res.status !== 200) {
+    throw new Error(`charger: ${res.status}`);
+  }
+  const charger = await res.json();
+  return { ...charger, token: new URL(charger.qrUrl).searchParams.get("k")! };
+}

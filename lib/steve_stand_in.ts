@@ -1,0 +1,313 @@
+/**
+ * A stand-in for SteVe's fork: builds the two hook bodies as it does, signs
+ * the exact bytes sent with that hook's own key (`X-Signature`, lower-case hex
+ * HMAC-SHA256), and plays a whole charging session. `deno task steve`, the
+ * demo and the load benchmarks all send through this module.
+ */
+import type { Clock } from "./clock.ts";
+import type { MeterSample, MeterValuesBody } from "./meter_values.ts";
+import type { PreAuthorizeBody } from "./pre_authorize.ts";
+import { signBody } from "./signed_request.ts";
+
+export const PRE_AUTHORIZE_PATH = "/api/ocpp/pre-authorize";
+export const METER_VALUES_PATH = "/api/ocpp/meter-values";
+
+/** One key per hook, as SteVe holds them: neither ever signs the other's calls. */
+export interface SteveKeys {
+  /** `STEVE_PREAUTH_HMAC_KEY` */
+  preAuthorize: string;
+  /** `STEVE_METERVALUE_HMAC_KEY` */
+  meterValues: string;
+}
+
+/** What a hook answered: `status` 0 and `answer.error` when nothing came back. */
+export interface HookAnswer {
+  status: number;
+  ok: boolean;
+  answer: unknown;
+}
+
+/** The pre-authorize body of an Authorize.req (`isStartTx` false) or StartTransaction.req. */
+export function buildPreAuthorizeBody(args: {
+  chargeBoxId: string;
+  idTag: string;
+  connectorId: number;
+  isStartTx: boolean;
+  at: Date;
+}): PreAuthorizeBody {
+  // Key order as SteVe writes it: the signature covers these bytes.
+  return {
+    idTag: args.idTag,
+    chargeBoxId: args.chargeBoxId,
+    connectorId: args.connectorId,
+    isStartTx: args.isStartTx,
+    ts: args.at.getTime(),
+  };
+}
+
+/** The meter-values body of one MeterValues.req; `timestamp` is ISO-8601 UTC. */
+export function buildMeterValuesBody(args: {
+  chargeBoxId: string;
+  transactionPk: number;
+  connectorId: number;
+  at: Date;
+  samples: MeterSample[];
+}): MeterValuesBody {
+  return {
+    chargeBoxId: args.chargeBoxId,
+    transactionPk: args.transactionPk,
+    connectorId: args.connectorId,
+    timestamp: args.at.toISOString(),
+    samples: args.samples,
+  };
+}
+
+export type ReadingContext =
+  | "Transaction.Begin"
+  | "Sample.Periodic"
+  | "Transaction.End";
+
+/** Integer thousandths (mWh, mW) as an OCPP decimal string: 100002056 → "100002.056". */
+export function formatThousandths(units: number): string {
+  const whole = Math.trunc(units / 1000);
+  const rest = units % 1000;
+  return rest === 0
+    ? String(whole)
+    : `${whole}.${String(rest).padStart(3, "0")}`;
+}
+
+/** The lifetime import register, in Wh, from `registerMwh` milliwatt-hours. */
+export function energySample(
+  registerMwh: number,
+  context: ReadingContext,
+): MeterSample {
+  return {
+    value: formatThousandths(registerMwh),
+    measurand: "Energy.Active.Import.Register",
+    unit: "Wh",
+    context,
+    phase: null,
+    location: "Outlet",
+  };
+}
+
+/** Import power split over L1…L`phases`, in W; the values sum exactly to `totalMw` mW. */
+export function phasePowerSamples(
+  totalMw: number,
+  phases: number,
+  context: ReadingContext,
+): MeterSample[] {
+  const share = Math.floor(totalMw / phases);
+  const remainder = totalMw - share * phases;
+  return Array.from({ length: phases }, (_, i) => ({
+    value: formatThousandths(share + (i < remainder ? 1 : 0)),
+    measurand: "Power.Active.Import",
+    unit: "W",
+    context,
+    phase: `L${i + 1}`,
+    location: "Outlet",
+  }));
+}
+
+/** POSTs `body` as JSON signed with `key`; never throws (no answer is status 0). */
+export async function postSigned(
+  url: string,
+  key: string,
+  body: unknown,
+  fetchFn: typeof fetch = fetch,
+): Promise<HookAnswer> {
+  // Serialize once and sign those very bytes: re-serializing could differ.
+  const bytes = new TextEncoder().encode(JSON.stringify(body));
+  try {
+    const response = await fetchFn(url, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        "X-Signature": await signBody(key, bytes),
+      },
+      body: bytes,
+    });
+    const text = await response.text();
+    let answer: unknown = text;
+    try {
+      answer = JSON.parse(text);
+    } catch { /* not JSON: keep the text, it is still the answer */ }
+    return { status: response.status, ok: response.ok, answer };
+  } catch (error) {
+    return { status: 0, ok: false, answer: { error: String(error) } };
+  }
+}
+
+/** Sends each hook to `baseUrl` with that hook's key only. */
+export interface SteveSender {
+  preAuthorize(body: PreAuthorizeBody): Promise<HookAnswer>;
+  meterValues(body: MeterValuesBody): Promise<HookAnswer>;
+}
+
+/** `path` under `baseUrl`, keeping any path prefix (`new URL(path, base)` drops it). */
+export const hookUrl = (baseUrl: string, path: string) =>
+  baseUrl.replace(/\/+$/, "") + path;
+
+export function createSteveSender(options: {
+  baseUrl: string;
+  keys: SteveKeys;
+  fetch?: typeof fetch;
+}): SteveSender {
+  const { baseUrl, keys, fetch } = options;
+  return {
+    preAuthorize: (body) =>
+      postSigned(
+        hookUrl(baseUrl, PRE_AUTHORIZE_PATH),
+        keys.preAuthorize,
+        body,
+        fetch,
+      ),
+    meterValues: (body) =>
+      postSigned(
+        hookUrl(baseUrl, METER_VALUES_PATH),
+        keys.meterValues,
+        body,
+        fetch,
+      ),
+  };
+}
+
+export interface SessionOptions {
+  chargeBoxId: string;
+  idTag: string;
+  connectorId: number;
+  /** Default: random in [1, 2^31), like a database serial. */
+  transactionPk?: number;
+  /** Periodic readings between Transaction.Begin and Transaction.End. */
+  readings: number;
+  /** Wait before each periodic and the end reading; 0 sends at once. */
+  intervalMs: number;
+  startWh: number;
+  kw: number;
+  phases: number;
+}
+
+export const DEFAULT_SESSION = {
+  connectorId: 1,
+  readings: 5,
+  intervalMs: 1000,
+  startWh: 100_000,
+  kw: 7.4,
+  phases: 3,
+} as const satisfies Partial<SessionOptions>;
+
+export type SessionStep =
+  | "Authorize"
+  | "StartTransaction"
+  | `MeterValues ${ReadingContext}`;
+
+export interface SessionCall extends HookAnswer {
+  step: SessionStep;
+}
+
+export interface SessionResult {
+  transactionPk: number;
+  calls: SessionCall[];
+  /** A pre-authorize answered BLOCKED (scan-to-login took the tap): no transaction. */
+  blocked: boolean;
+  beginWh: number;
+  endWh: number;
+  kwh: number;
+  /** Every call answered 2xx. */
+  ok: boolean;
+}
+
+export interface SessionDeps {
+  send: SteveSender;
+  clock: Clock;
+  sleep?: (ms: number) => Promise<void>;
+  /** Called after each call, e.g. to print it as it happens. */
+  onCall?: (call: SessionCall) => void;
+}
+
+const MS_PER_HOUR = 3_600_000;
+
+/**
+ * Plays a session as SteVe forwards it: Authorize, StartTransaction, then
+ * MeterValues (Transaction.Begin, `readings` × Sample.Periodic with per-phase
+ * power, Transaction.End). The register follows the clock: `kw` times the
+ * time since Transaction.Begin. Like SteVe it fails open and carries on after
+ * a non-2xx, but stops when a pre-authorize answers BLOCKED.
+ */
+export async function runSession(
+  deps: SessionDeps,
+  options: SessionOptions,
+): Promise<SessionResult> {
+  const sleep = deps.sleep ??
+    ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const transactionPk = options.transactionPk ??
+    1 + Math.floor(Math.random() * (2 ** 31 - 1));
+  const { chargeBoxId, idTag, connectorId } = options;
+  const calls: SessionCall[] = [];
+  const record = (step: SessionStep, answer: HookAnswer) => {
+    const call = { step, ...answer };
+    calls.push(call);
+    deps.onCall?.(call);
+    return call;
+  };
+  const startMwh = Math.round(options.startWh * 1000);
+  const powerMw = Math.round(options.kw * 1_000_000);
+  const result = (endMwh: number, blocked: boolean): SessionResult => ({
+    transactionPk,
+    calls,
+    blocked,
+    beginWh: startMwh / 1000,
+    endWh: endMwh / 1000,
+    kwh: (endMwh - startMwh) / 1_000_000,
+    ok: calls.every((c) => c.ok),
+  });
+
+  for (const isStartTx of [false, true]) {
+    const body = buildPreAuthorizeBody({
+      chargeBoxId,
+      idTag,
+      connectorId,
+      isStartTx,
+      at: deps.clock.now(),
+    });
+    const call = record(
+      isStartTx ? "StartTransaction" : "Authorize",
+      await deps.send.preAuthorize(body),
+    );
+    const answer = call.answer as { override?: unknown } | null;
+    if (call.ok && answer?.override === "BLOCKED") {
+      return result(startMwh, true);
+    }
+  }
+
+  const beginAt = deps.clock.now().getTime();
+  let registerMwh = startMwh;
+  const sendReading = async (at: Date, context: ReadingContext) => {
+    // Never backwards, even if the wall clock is stepped back.
+    registerMwh = Math.max(
+      registerMwh,
+      startMwh + Math.round(powerMw * (at.getTime() - beginAt) / MS_PER_HOUR),
+    );
+    const samples = [energySample(registerMwh, context)];
+    if (context === "Sample.Periodic") {
+      samples.push(...phasePowerSamples(powerMw, options.phases, context));
+    }
+    const body = buildMeterValuesBody({
+      chargeBoxId,
+      transactionPk,
+      connectorId,
+      at,
+      samples,
+    });
+    record(`MeterValues ${context}`, await deps.send.meterValues(body));
+  };
+
+  await sendReading(new Date(beginAt), "Transaction.Begin");
+  for (let i = 0; i < options.readings; i++) {
+    if (options.intervalMs > 0) await sleep(options.intervalMs);
+    await sendReading(deps.clock.now(), "Sample.Periodic");
+  }
+  if (options.intervalMs > 0) await sleep(options.intervalMs);
+  await sendReading(deps.clock.now(), "Transaction.End");
+  return result(registerMwh, false);
+}
