@@ -109,6 +109,11 @@ export const meterSamples = pgTable("meter_samples", {
   measurand: text("measurand").notNull(),
   /** '' when the sample has no phase, so the natural key can be a primary key. */
   phase: text("phase").notNull(),
+  /**
+   * 'Raw' or 'SignedData'. Part of the key because signing chargers send the
+   * register twice at one instant (plain and signed) and both must be kept.
+   */
+  format: text("format").notNull(),
   chargeBoxId: text("charge_box_id").notNull(),
   connectorId: integer("connector_id").notNull(),
   value: text("value").notNull(),
@@ -119,7 +124,7 @@ export const meterSamples = pgTable("meter_samples", {
 }, (t) => [
   primaryKey({
     name: "meter_samples_pk",
-    columns: [t.transactionPk, t.sampledAt, t.measurand, t.phase],
+    columns: [t.transactionPk, t.sampledAt, t.measurand, t.phase, t.format],
   }),
 ]);
 

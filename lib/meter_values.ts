@@ -123,18 +123,20 @@ export function readMeterSamples(body: MeterValuesBody): {
   const registerMwh = combine(energy, (s) => energyToMwh(s.value, s.unit));
   const powerW = combine(power, (s) => powerToW(s.value, s.unit));
 
-  // Samples are keyed by (transaction, time, measurand, phase): keep the first of each.
+  // Samples are keyed by (transaction, time, measurand, phase, format): keep the first of each.
   const seen = new Set<string>();
   const stored: StoredSample[] = [];
   for (const s of body.samples) {
     const measurand = s.measurand ?? ENERGY_REGISTER;
     const phase = s.phase ?? "";
-    const key = `${measurand}\u0000${phase}`;
+    const format = s.format ?? "Raw";
+    const key = `${measurand}\u0000${phase}\u0000${format}`;
     if (seen.has(key)) continue;
     seen.add(key);
     stored.push({
       measurand,
       phase,
+      format,
       value: s.value,
       unit: s.unit ?? null,
       context: s.context ?? null,

@@ -12,54 +12,38 @@ import { signBody } from "./signed_request.ts";
 export const PRE_AUTHORIZE_PATH = "/api/ocpp/pre-authorize";
 export const METER_VALUES_PATH = "/api/ocpp/meter-values";
 
-/** One key per hook, as SteVe holds them: neither ever signs the other's calls. */
-export interface SteveKeys {
-  /** `STEVE_PREAUTH_HMAC_KEY` */
-  preAuthorize: string;
-  /** `STEVE_METERVALUE_HMAC_KEY` */
-  meterValues: string;
-}
+/** `STEVE_PREAUTH_HMAC_KEY` and `STEVE_METERVALUE_HMAC_KEY`: neither signs the other's hook. */
+export type SteveKeys = { preAuthorize: string; meterValues: string };
 
 /** What a hook answered: `status` 0 and `answer.error` when nothing came back. */
-export interface HookAnswer {
-  status: number;
-  ok: boolean;
-  answer: unknown;
-}
+export type HookAnswer = { status: number; ok: boolean; answer: unknown };
 
 /** The pre-authorize body of an Authorize.req (`isStartTx` false) or StartTransaction.req. */
-export function buildPreAuthorizeBody(args: {
-  chargeBoxId: string;
-  idTag: string;
-  connectorId: number;
-  isStartTx: boolean;
-  at: Date;
-}): PreAuthorizeBody {
+export function buildPreAuthorizeBody(
+  { idTag, chargeBoxId, connectorId, isStartTx, at }: {
+    chargeBoxId: string;
+    idTag: string;
+    connectorId: number;
+    isStartTx: boolean;
+    at: Date;
+  },
+): PreAuthorizeBody {
   // Key order as SteVe writes it: the signature covers these bytes.
-  return {
-    idTag: args.idTag,
-    chargeBoxId: args.chargeBoxId,
-    connectorId: args.connectorId,
-    isStartTx: args.isStartTx,
-    ts: args.at.getTime(),
-  };
+  return { idTag, chargeBoxId, connectorId, isStartTx, ts: at.getTime() };
 }
 
 /** The meter-values body of one MeterValues.req; `timestamp` is ISO-8601 UTC. */
-export function buildMeterValuesBody(args: {
-  chargeBoxId: string;
-  transactionPk: number;
-  connectorId: number;
-  at: Date;
-  samples: MeterSample[];
-}): MeterValuesBody {
-  return {
-    chargeBoxId: args.chargeBoxId,
-    transactionPk: args.transactionPk,
-    connectorId: args.connectorId,
-    timestamp: args.at.toISOString(),
-    samples: args.samples,
-  };
+export function buildMeterValuesBody(
+  { chargeBoxId, transactionPk, connectorId, at, samples }: {
+    chargeBoxId: string;
+    transactionPk: number;
+    connectorId: number;
+    at: Date;
+    samples: MeterSample[];
+  },
+): MeterValuesBody {
+  const timestamp = at.toISOString();
+  return { chargeBoxId, transactionPk, connectorId, timestamp, samples };
 }
 
 export type ReadingContext =
@@ -69,11 +53,8 @@ export type ReadingContext =
 
 /** Integer thousandths (mWh, mW) as an OCPP decimal string: 100002056 → "100002.056". */
 export function formatThousandths(units: number): string {
-  const whole = Math.trunc(units / 1000);
-  const rest = units % 1000;
-  return rest === 0
-    ? String(whole)
-    : `${whole}.${String(rest).padStart(3, "0")}`;
+  const [whole, rest] = [Math.trunc(units / 1000), units % 1000];
+  return rest ? `${whole}.${String(rest).padStart(3, "0")}` : String(whole);
 }
 
 /** The lifetime import register, in Wh, from `registerMwh` milliwatt-hours. */
@@ -81,15 +62,13 @@ export function energySample(
   registerMwh: number,
   context: ReadingContext,
 ): MeterSample {
-  return {
-    value: formatThousandths(registerMwh),
-    measurand: "Energy.Active.Import.Register",
-    unit: "Wh",
-    context,
-    phase: null,
-    location: "Outlet",
-  };
+  const value = formatThousandths(registerMwh);
+  const measurand = "Energy.Active.Import.Register";
+  return { value, measurand, unit: "Wh", context, phase: null, location };
 }
+
+// OCPP's default location; samples marked "EV" would not count as the outlet's.
+const location = "Outlet";
 
 /** Import power split over L1…L`phases`, in W; the values sum exactly to `totalMw` mW. */
 export function phasePowerSamples(
@@ -105,7 +84,7 @@ export function phasePowerSamples(
     unit: "W",
     context,
     phase: `L${i + 1}`,
-    location: "Outlet",
+    location,
   }));
 }
 
@@ -154,21 +133,11 @@ export function createSteveSender(options: {
   fetch?: typeof fetch;
 }): SteveSender {
   const { baseUrl, keys, fetch } = options;
+  const to = (path: string, key: string) => (body: unknown) =>
+    postSigned(hookUrl(baseUrl, path), key, body, fetch);
   return {
-    preAuthorize: (body) =>
-      postSigned(
-        hookUrl(baseUrl, PRE_AUTHORIZE_PATH),
-        keys.preAuthorize,
-        body,
-        fetch,
-      ),
-    meterValues: (body) =>
-      postSigned(
-        hookUrl(baseUrl, METER_VALUES_PATH),
-        keys.meterValues,
-        body,
-        fetch,
-      ),
+    preAuthorize: to(PRE_AUTHORIZE_PATH, keys.preAuthorize),
+    meterValues: to(METER_VALUES_PATH, keys.meterValues),
   };
 }
 
@@ -201,9 +170,7 @@ export type SessionStep =
   | "StartTransaction"
   | `MeterValues ${ReadingContext}`;
 
-export interface SessionCall extends HookAnswer {
-  step: SessionStep;
-}
+export type SessionCall = HookAnswer & { step: SessionStep };
 
 export interface SessionResult {
   transactionPk: number;
@@ -263,12 +230,13 @@ export async function runSession(
   });
 
   for (const isStartTx of [false, true]) {
+    const at = deps.clock.now();
     const body = buildPreAuthorizeBody({
       chargeBoxId,
       idTag,
       connectorId,
       isStartTx,
-      at: deps.clock.now(),
+      at,
     });
     const call = record(
       isStartTx ? "StartTransaction" : "Authorize",

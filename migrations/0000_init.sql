@@ -51,6 +51,7 @@ CREATE TABLE "meter_samples" (
 	"sampled_at" timestamp with time zone NOT NULL,
 	"measurand" text NOT NULL,
 	"phase" text NOT NULL,
+	"format" text NOT NULL,
 	"charge_box_id" text NOT NULL,
 	"connector_id" integer NOT NULL,
 	"value" text NOT NULL,
@@ -58,7 +59,7 @@ CREATE TABLE "meter_samples" (
 	"context" text,
 	"location" text,
 	"received_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "meter_samples_pk" PRIMARY KEY("transaction_pk","sampled_at","measurand","phase")
+	CONSTRAINT "meter_samples_pk" PRIMARY KEY("transaction_pk","sampled_at","measurand","phase","format")
 );
 --> statement-breakpoint
 CREATE TABLE "pending_starts" (

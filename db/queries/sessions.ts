@@ -72,6 +72,7 @@ export async function insertPendingStart(
 export interface StoredSample {
   measurand: string;
   phase: string;
+  format: string;
   value: string;
   unit: string | null;
   context: string | null;
@@ -140,18 +141,19 @@ export async function recordMeterReading(
 
   const rows = await db.rows<SessionRow>(sql`
     with inserted as (
-      insert into meter_samples (transaction_pk, sampled_at, measurand, phase, charge_box_id,
+      insert into meter_samples (transaction_pk, sampled_at, measurand, phase, format, charge_box_id,
                                  connector_id, value, unit, context, location, received_at)
-      select ${r.transactionPk}, ${readingAt}, m, p, ${r.chargeBoxId}, ${r.connectorId}, v, u, c, l,
+      select ${r.transactionPk}, ${readingAt}, m, p, f, ${r.chargeBoxId}, ${r.connectorId}, v, u, c, l,
              ${at(args.now)}
       from unnest(${pgTextArray(s.map((x) => x.measurand))}::text[],
                   ${pgTextArray(s.map((x) => x.phase))}::text[],
+                  ${pgTextArray(s.map((x) => x.format))}::text[],
                   ${pgTextArray(s.map((x) => x.value))}::text[],
                   ${pgTextArray(s.map((x) => x.unit))}::text[],
                   ${pgTextArray(s.map((x) => x.context))}::text[],
                   ${
     pgTextArray(s.map((x) => x.location))
-  }::text[]) as x(m, p, v, u, c, l)
+  }::text[]) as x(m, p, f, v, u, c, l)
       on conflict do nothing
       returning 1
     ), claimed as (
