@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig } from "./config.ts";
+
+Deno.test("config - defaults", () => {
+  const c = loadConfig({});
+  assert.equal(c.port, 8000);
+  assert.equal(c.publicBaseUrl, "http://localhost:8000");
+  assert.equal(c.databaseUrl, undefined);
+  assert.equal(c.dataDir, "./data");
+  assert.equal(c.scanPairTtlSeconds, 90);
+  assert.equal(c.scanPairRatePerMinute, 10);
+  assert.equal(c.trustProxy, false);
+  assert.equal(c.preAuthEnabled, true);
+  assert.deepEqual(c.hooks.preAuthorize, {
+    usable: false,
+    problem: "missing_key",
+  });
+});
+
+Deno.test("config - PUBLIC_BASE_URL follows PORT; trailing slash dropped", () => {
+  assert.equal(
+    loadConfig({ PORT: "9000" }).publicBaseUrl,
+    "http://localhost:9000",
+  );
+  assert.equal(
+    loadConfig({ PUBLIC_BASE_URL: "https://ev.example/" }).publicBaseUrl,
+    "https://ev.example",
+  );
+});
+
+Deno.test("config - hook keys: exact names, no fallback, weak keys unusable", () => {
+  const key = "x".repeat(32);
+  const c = loadConfig({
+    STEVE_PREAUTH_HMAC_KEY: key,
+    STEVE_METERVALUE_HMAC_KEY: "short",
+  });
+  assert.deepEqual(c.hooks.preAuthorize, { usable: true, secret: key });
+  assert.deepEqual(c.hooks.meterValues, { usable: false, problem: "weak_key" });
+  const other = loadConfig({
+    STEVE_METERVALUE_HMAC_KEY: key,
+    STEVE_PREAUTH_KEY: key,
+  });
+  assert.deepEqual(other.hooks.preAuthorize, {
+    usable: false,
+    problem: "missing_key",
+  });
+});
+
+Deno.test("config - any other invalid value names its variable", () => {
+  const bad: Array<[string, string]> = [
+    ["PORT", "eighty"],
+    ["PORT", "70000"],
+    ["PUBLIC_BASE_URL", "ftp://x"],
+    ["DATABASE_URL", "mysql://x"],
+    ["SCAN_PAIR_TTL_SECONDS", "0"],
+    ["SCAN_PAIR_RATE_PER_MINUTE", "-1"],
+    ["TRUST_PROXY", "maybe"],
+    ["PREAUTH_ENABLED", "on-ish"],
+    ["ADMIN_API_TOKEN", "short"],
+  ];
+  for (const [variable, value] of bad) {
+    assert.throws(
+      () => loadConfig({ [variable]: value }),
+      (e) => e instanceof ConfigError && e.variable === variable,
+      variable,
+    );
+  }
+});
