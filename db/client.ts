@@ -48,12 +48,14 @@ function wrap(
     orm: o,
     rows: async <T>(q: SQL) => rowsOf<T>(await o.execute(q)),
   });
+  let closing: Promise<void> | undefined;
   return {
     ...executor(orm),
     driver,
     transaction: (fn) =>
       orm.transaction((tx) => fn(executor(tx as unknown as Drizzle))),
-    close,
+    // Idempotent: shutdown paths and test disposers may both close.
+    close: () => closing ??= close(),
   };
 }
 

@@ -167,7 +167,12 @@ export function toTransactionMeter(session: LiveSession): TransactionMeter {
     connectorId: session.connectorId,
     customerId: session.customerId,
     kwh: session.energyMwh / 1_000_000,
-    kw: session.powerW === null ? null : session.powerW / 1000,
+    // An ended session draws nothing, whatever the last power sample said.
+    kw: session.endedAt
+      ? 0
+      : session.powerW === null
+      ? null
+      : session.powerW / 1000,
     at: session.lastReadingAt.toISOString(),
     endedAt: session.endedAt?.toISOString() ?? null,
   };

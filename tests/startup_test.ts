@@ -24,13 +24,14 @@ async function readUntil(
   pattern: RegExp,
   timeoutMs = 30_000,
 ) {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
   let text = "";
   const deadline = Date.now() + timeoutMs;
   while (!pattern.test(text) && Date.now() < deadline) {
     const { value, done } = await reader.read();
     if (done) break;
-    text += value;
+    text += decoder.decode(value, { stream: true });
   }
   reader.releaseLock();
   return text;

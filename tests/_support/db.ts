@@ -66,10 +66,12 @@ export async function openTestDatabase(
   await adminQuery(`create database ${name}`);
   const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
   const db = await openDatabase({ url, poolSize: options.poolSize ?? 20 });
-  const close = async () => {
-    await db.close();
-    await adminQuery(`drop database if exists ${name} with (force)`);
-  };
+  let dropped: Promise<void> | undefined;
+  const close = () =>
+    dropped ??= (async () => {
+      await db.close();
+      await adminQuery(`drop database if exists ${name} with (force)`);
+    })();
   return { ...db, url, close, [Symbol.asyncDispose]: close };
 }
 
