@@ -150,6 +150,8 @@ export const liveSessions = pgTable("live_sessions", {
   /** When we last changed the row (our clock). */
   updatedAt: ts("updated_at").notNull().defaultNow(),
   endedAt: ts("ended_at"),
+  /** Bumped on every change; streams drop events older than what they sent. */
+  version: bigint("version", { mode: "number" }).notNull().default(1),
 }, (t) => [
   index("live_sessions_open_idx").on(t.startedAt).where(sql`ended_at is null`),
   index("live_sessions_customer_idx").on(t.customerId, t.startedAt),
@@ -173,3 +175,39 @@ export const customerSessions = pgTable("customer_sessions", {
   createdAt: ts("created_at").notNull().defaultNow(),
   expiresAt: ts("expires_at").notNull(),
 }, (t) => [index("customer_sessions_customer_idx").on(t.customerId)]);
+
+/** Operators of the admin pages. Passwords are stored as scrypt hashes. */
+export const adminUsers = pgTable("admin_users", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  /** Lower-cased. */
+  email: text("email").notNull().unique(),
+  passwordHash: text("password_hash").notNull(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});
+export type AdminUserRow = typeof adminUsers.$inferSelect;
+
+/** Admin browser sessions (token stored hashed). */
+export const adminSessions = pgTable("admin_sessions", {
+  tokenHash: text("token_hash").primaryKey(),
+  adminId: bigint("admin_id", { mode: "number" }).notNull().references(
+    () => adminUsers.id,
+    {
+      onDelete: "cascade",
+    },
+  ),
+  createdAt: ts("created_at").notNull().defaultNow(),
+  expiresAt: ts("expires_at").notNull(),
+});
+
+/** Failed admin logins, per email, for the 5-in-15-minutes limit shared by all instances. */
+export const loginFailures = pgTable("login_failures", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  email: text("email").notNull(),
+  failedAt: ts("failed_at").notNull(),
+}, (t) => [index("login_failures_email_idx").on(t.email, t.failedAt)]);
+
+/** One-time links that create the first admin when none exists. */
+export const setupTokens = pgTable("setup_tokens", {
+  tokenHash: text("token_hash").primaryKey(),
+  expiresAt: ts("expires_at").notNull(),
+});

@@ -10,6 +10,7 @@ import type { Config } from "./config.ts";
 import type { EventBus } from "./event_bus.ts";
 import type { FeatureFlags } from "./flags.ts";
 import type { HookStats } from "./hook_stats.ts";
+import type { StreamCounter } from "./live_streams.ts";
 import type { RateLimiter } from "./rate_limit.ts";
 import type { HmacSubtle } from "./signed_request.ts";
 import type { Services } from "./services.ts";
@@ -23,6 +24,8 @@ export interface AppDeps {
   hookStats: HookStats;
   chargers: ChargerRegistry;
   scanPairRateLimiter: RateLimiter;
+  /** Open SSE streams per login (`SSE_STREAMS_PER_LOGIN`). */
+  streams: StreamCounter;
   /** Replaces `crypto.subtle` for HMAC verification (fault tests only). */
   subtle?: HmacSubtle;
   sseHeartbeatMs?: number;

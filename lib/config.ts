@@ -30,6 +30,12 @@ export interface Config {
   scanPairRatePerMinute: number;
   trustProxy: boolean;
   preAuthEnabled: boolean;
+  /** Pre-authorize answers 500 rather than later than this (SteVe gives up at ~200 ms). */
+  preAuthDeadlineMs: number;
+  /** First admin, created at start when both are set and that email has no account. */
+  adminEmail?: string;
+  adminPassword?: string;
+  sseStreamsPerLogin: number;
   logLevel: "debug" | "info" | "warning" | "error";
 }
 
@@ -61,6 +67,11 @@ const ENV_SCHEMA = z.object({
   SCAN_PAIR_RATE_PER_MINUTE: positiveInt(10_000).default(10),
   TRUST_PROXY: bool.default(false),
   PREAUTH_ENABLED: bool.default(true),
+  PREAUTH_DEADLINE_MS: positiveInt(10_000).default(150),
+  ADMIN_EMAIL: z.email().optional(),
+  ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters")
+    .optional(),
+  SSE_STREAMS_PER_LOGIN: positiveInt(1000).default(10),
   LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
 });
 
@@ -106,6 +117,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     scanPairRatePerMinute: e.SCAN_PAIR_RATE_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,
     preAuthEnabled: e.PREAUTH_ENABLED,
+    preAuthDeadlineMs: e.PREAUTH_DEADLINE_MS,
+    adminEmail: e.ADMIN_EMAIL,
+    adminPassword: e.ADMIN_PASSWORD,
+    sseStreamsPerLogin: e.SSE_STREAMS_PER_LOGIN,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -16,7 +16,9 @@ export type ErrorCode =
   | "not_matched"
   | "not_cancellable"
   | "unknown_tag"
-  | "not_found";
+  | "not_found"
+  | "forbidden"
+  | "too_many_streams";
 
 export class AppError extends Error {
   constructor(

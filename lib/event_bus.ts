@@ -22,13 +22,19 @@ export interface ScanCancelled {
 export interface TransactionMeter {
   transactionPk: number;
   chargeBoxId: string;
+  /** The charger's display name, when an admin gave it one. */
+  chargerName: string | null;
   connectorId: number;
   customerId: string | null;
+  customerName: string | null;
   kwh: number;
   kw: number | null;
-  /** ISO time of the reading. */
+  /** ISO time of the newest reading. */
   at: string;
   endedAt: string | null;
+  startedAt: string;
+  /** Increases with every change of the session: lets streams drop late, older events. */
+  version: number;
 }
 
 export interface EventMap {

@@ -4,12 +4,16 @@ import { createEventBus, type TransactionMeter } from "./event_bus.ts";
 const meter: TransactionMeter = {
   transactionPk: 1,
   chargeBoxId: "CB",
+  chargerName: null,
   connectorId: 1,
   customerId: null,
+  customerName: null,
   kwh: 0,
   kw: null,
   at: "2026-11-23T10:00:00.000Z",
   endedAt: null,
+  startedAt: "2026-11-23T10:00:00.000Z",
+  version: 1,
 };
 
 Deno.test("event bus - a throwing or rejecting listener neither breaks publish nor the others", async () => {

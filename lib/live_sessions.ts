@@ -8,14 +8,11 @@ import { toTransactionMeter } from "./meter_values.ts";
 /** Ended sessions stay listed this long, so their cards can show "ended". */
 export const ENDED_SESSION_VISIBLE_MS = 60 * 60 * 1000;
 
-export type LiveSessionView = TransactionMeter & { startedAt: string };
+/** A session as the admin API and the streams show it: the `transaction.meter` fields. */
+export type LiveSessionView = TransactionMeter;
 
-export function toLiveSessionView(session: LiveSession): LiveSessionView {
-  return {
-    ...toTransactionMeter(session),
-    startedAt: session.startedAt.toISOString(),
-  };
-}
+export const toLiveSessionView = (session: LiveSession): LiveSessionView =>
+  toTransactionMeter(session);
 
 export async function listLiveSessionViews(
   deps: { db: Executor; clock: Clock },

@@ -164,8 +164,10 @@ export function toTransactionMeter(session: LiveSession): TransactionMeter {
   return {
     transactionPk: session.transactionPk,
     chargeBoxId: session.chargeBoxId,
+    chargerName: session.chargerName,
     connectorId: session.connectorId,
     customerId: session.customerId,
+    customerName: session.customerName,
     kwh: session.energyMwh / 1_000_000,
     // An ended session draws nothing, whatever the last power sample said.
     kw: session.endedAt
@@ -175,6 +177,8 @@ export function toTransactionMeter(session: LiveSession): TransactionMeter {
       : session.powerW / 1000,
     at: session.lastReadingAt.toISOString(),
     endedAt: session.endedAt?.toISOString() ?? null,
+    startedAt: session.startedAt.toISOString(),
+    version: session.version,
   };
 }
 

@@ -11,6 +11,7 @@ import type { Config } from "./config.ts";
 import { createEventBus, type EventBus } from "./event_bus.ts";
 import { FeatureFlags } from "./flags.ts";
 import { HookStats } from "./hook_stats.ts";
+import { StreamCounter } from "./live_streams.ts";
 import { errorSummary, logger } from "./logging.ts";
 import { createRateLimiter } from "./rate_limit.ts";
 import type { HmacSubtle } from "./signed_request.ts";
@@ -50,6 +51,7 @@ export async function buildDeps(options: BuildDepsOptions): Promise<AppDeps> {
       windowMs: 60_000,
       clock,
     }),
+    streams: new StreamCounter(options.config.sseStreamsPerLogin),
     subtle: options.subtle,
     sseHeartbeatMs: options.sseHeartbeatMs,
   };

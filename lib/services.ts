@@ -56,6 +56,7 @@ export function createServices(deps: AppDeps): Services {
       chargers: deps.chargers,
       log: preAuthorizeLog,
       loginWindowSeconds: deps.config.scanPairTtlSeconds,
+      deadlineMs: deps.config.preAuthDeadlineMs,
     },
     meterValues: {
       db: deps.db,

@@ -1,3 +1,18 @@
+CREATE TABLE "admin_sessions" (
+	"token_hash" text PRIMARY KEY NOT NULL,
+	"admin_id" bigint NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"expires_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "admin_users" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"email" text NOT NULL,
+	"password_hash" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "admin_users_email_unique" UNIQUE("email")
+);
+--> statement-breakpoint
 CREATE TABLE "chargers" (
 	"charge_box_id" text PRIMARY KEY NOT NULL,
 	"name" text,
@@ -43,7 +58,14 @@ CREATE TABLE "live_sessions" (
 	"started_at" timestamp with time zone NOT NULL,
 	"last_reading_at" timestamp with time zone NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"ended_at" timestamp with time zone
+	"ended_at" timestamp with time zone,
+	"version" bigint DEFAULT 1 NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "login_failures" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"email" text NOT NULL,
+	"failed_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "meter_samples" (
@@ -84,6 +106,11 @@ CREATE TABLE "scan_pairs" (
 	CONSTRAINT "scan_pairs_status_check" CHECK ("scan_pairs"."status" in ('armed', 'matched', 'expired', 'cancelled', 'consumed'))
 );
 --> statement-breakpoint
+CREATE TABLE "setup_tokens" (
+	"token_hash" text PRIMARY KEY NOT NULL,
+	"expires_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "tags" (
 	"id_tag" text PRIMARY KEY NOT NULL,
 	"customer_id" text,
@@ -91,12 +118,14 @@ CREATE TABLE "tags" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+ALTER TABLE "admin_sessions" ADD CONSTRAINT "admin_sessions_admin_id_admin_users_id_fk" FOREIGN KEY ("admin_id") REFERENCES "public"."admin_users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "customer_sessions" ADD CONSTRAINT "customer_sessions_customer_id_customers_id_fk" FOREIGN KEY ("customer_id") REFERENCES "public"."customers"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "tags" ADD CONSTRAINT "tags_customer_id_customers_id_fk" FOREIGN KEY ("customer_id") REFERENCES "public"."customers"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "customer_sessions_customer_idx" ON "customer_sessions" USING btree ("customer_id");--> statement-breakpoint
 CREATE INDEX "live_sessions_open_idx" ON "live_sessions" USING btree ("started_at") WHERE ended_at is null;--> statement-breakpoint
 CREATE INDEX "live_sessions_customer_idx" ON "live_sessions" USING btree ("customer_id","started_at");--> statement-breakpoint
 CREATE INDEX "live_sessions_tag_idx" ON "live_sessions" USING btree ("id_tag");--> statement-breakpoint
+CREATE INDEX "login_failures_email_idx" ON "login_failures" USING btree ("email","failed_at");--> statement-breakpoint
 CREATE INDEX "pending_starts_open_idx" ON "pending_starts" USING btree ("charge_box_id","connector_id","recorded_at") WHERE claimed_by is null;--> statement-breakpoint
 CREATE UNIQUE INDEX "scan_pairs_active_per_charger" ON "scan_pairs" USING btree ("charge_box_id") WHERE status in ('armed', 'matched');--> statement-breakpoint
 CREATE INDEX "scan_pairs_finished_idx" ON "scan_pairs" USING btree ("created_at");--> statement-breakpoint

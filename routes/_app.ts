@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import { serveStatic } from "hono/deno";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { requireAdminToken } from "../lib/admin_auth.ts";
+import { requireAdmin } from "../lib/admin_auth.ts";
 import type { AppDeps, AppEnv } from "../lib/app_deps.ts";
 import { AppError } from "../lib/errors.ts";
 import { hookStatsMiddleware } from "../lib/hook_stats.ts";
@@ -32,7 +32,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
   app.use("/api/ocpp/pre-authorize", hookStatsMiddleware("PreAuthorize"));
   app.use("/api/ocpp/meter-values", hookStatsMiddleware("MeterValues"));
-  app.use("/api/admin/*", requireAdminToken());
+  app.use("/api/admin/*", requireAdmin());
   app.use("/static/*", serveStatic({ root: STATIC_ROOT }));
 
   for (const [path, handlers] of routes) {

@@ -7,6 +7,8 @@ import * as adminCustomer from "./api/admin/customers/[id].ts";
 import * as adminFlagPreAuthorize from "./api/admin/flags/pre-authorize.ts";
 import * as adminHooks from "./api/admin/hooks.ts";
 import * as adminLiveSessions from "./api/admin/sessions/live.ts";
+import * as adminLiveSessionEvents from "./api/admin/sessions/live/events.ts";
+import * as meEvents from "./api/me/events.ts";
 import * as adminTag from "./api/admin/tags/[idTag].ts";
 import * as scanLogin from "./api/auth/scan-login.ts";
 import * as scanPair from "./api/auth/scan-pair.ts";
@@ -32,6 +34,8 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/api/admin/customers/:id", adminCustomer.handler],
   ["/api/admin/tags/:idTag", adminTag.handler],
   ["/api/admin/sessions/live", adminLiveSessions.handler],
+  ["/api/admin/sessions/live/events", adminLiveSessionEvents.handler],
+  ["/api/me/events", meEvents.handler],
   ["/api/admin/flags/pre-authorize", adminFlagPreAuthorize.handler],
   ["/api/admin/hooks", adminHooks.handler],
 ];

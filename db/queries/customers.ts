@@ -81,3 +81,12 @@ export async function getCustomerBySessionToken(
     ));
   return row?.customer ?? null;
 }
+
+export async function deleteCustomerSession(
+  db: Executor,
+  tokenHash: string,
+): Promise<void> {
+  await db.orm.delete(customerSessions).where(
+    eq(customerSessions.tokenHash, tokenHash),
+  );
+}

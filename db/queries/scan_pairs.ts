@@ -103,12 +103,14 @@ export type StealOrMatch =
  * The pre-authorize decision in one statement.
  *
  * Race it closes: `FOR UPDATE` makes concurrent taps on one armed pair queue
- * on its row lock; after the winner commits, READ COMMITTED re-reads the row
- * for each waiter, which then sees `matched` with the winner's tag. So exactly
- * one tag steals it, every concurrent call with the winning tag still answers
- * BLOCKED (`rematched`), and no waiter slips through as `none` because it read
- * a stale `armed` row. The lookup only touches the partial unique index of
- * active pairs, so finished rows do not slow it down.
+ * on its row lock; after the winner commits, READ COMMITTED re-checks the
+ * newest row version for each waiter. Waiters with the winning tag still
+ * match (`matched` with their tag) and answer BLOCKED; the others no longer
+ * match and answer null at once, without taking the lock. So exactly one tag
+ * steals the pair, no call with the winning tag slips through as null
+ * because another request held the row, and losers do not queue behind each
+ * other. The lookup only touches the partial unique index of active pairs,
+ * so finished rows do not slow it down.
  */
 export async function stealOrMatchPair(
   db: Executor,
@@ -130,6 +132,7 @@ export async function stealOrMatchPair(
       select id, status, id_tag from scan_pairs
       where charge_box_id = ${args.chargeBoxId} and status in ('armed', 'matched')
         and expires_at > ${at(args.now)}
+        and (status = 'armed' or id_tag = ${args.idTag})
       for update
     ), stolen as (
       update scan_pairs p

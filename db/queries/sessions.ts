@@ -18,6 +18,10 @@ export interface LiveSession {
   lastReadingAt: Date;
   updatedAt: Date;
   endedAt: Date | null;
+  /** Increases with every change of the row. */
+  version: number;
+  chargerName: string | null;
+  customerName: string | null;
 }
 
 interface SessionRow {
@@ -32,6 +36,9 @@ interface SessionRow {
   last_reading_ms: number;
   updated_ms: number;
   ended_ms: number | null;
+  version: number | string;
+  charger_name: string | null;
+  customer_name: string | null;
 }
 
 const SESSION_COLUMNS = (t: SQL) =>
@@ -40,7 +47,9 @@ const SESSION_COLUMNS = (t: SQL) =>
       ${epochMs(sql`${t}.started_at`)} as started_ms,
       ${epochMs(sql`${t}.last_reading_at`)} as last_reading_ms,
       ${epochMs(sql`${t}.updated_at`)} as updated_ms,
-      ${epochMs(sql`${t}.ended_at`)} as ended_ms`;
+      ${epochMs(sql`${t}.ended_at`)} as ended_ms, ${t}.version,
+      (select name from chargers where charge_box_id = ${t}.charge_box_id) as charger_name,
+      (select name from customers where id = ${t}.customer_id) as customer_name`;
 
 const toSession = (r: SessionRow): LiveSession => ({
   transactionPk: Number(r.transaction_pk),
@@ -54,6 +63,9 @@ const toSession = (r: SessionRow): LiveSession => ({
   lastReadingAt: toDate(r.last_reading_ms)!,
   updatedAt: toDate(r.updated_ms)!,
   endedAt: toDate(r.ended_ms),
+  version: Number(r.version),
+  chargerName: r.charger_name,
+  customerName: r.customer_name,
 });
 
 /** Records a StartTransaction pre-authorize answered `null`. */
@@ -199,7 +211,8 @@ export async function recordMeterReading(
         started_at = least(ls.started_at, excluded.started_at),
         last_reading_at = greatest(ls.last_reading_at, excluded.last_reading_at),
         updated_at = excluded.updated_at,
-        ended_at = coalesce(ls.ended_at, excluded.ended_at)
+        ended_at = coalesce(ls.ended_at, excluded.ended_at),
+        version = ls.version + 1
       returning ${SESSION_COLUMNS(sql`ls`)}
     )
     select * from upserted`);

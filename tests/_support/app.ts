@@ -175,3 +175,29 @@ export async function createCharger(
   const charger = await res.json();
   return { ...charger, token: new URL(charger.qrUrl).searchParams.get("k")! };
 }
+
+/** Logs a new browser in as the owner of `idTag` through scan-to-login at a fresh charger. */
+export async function loginCustomerByScan(
+  app: TestApp,
+  idTag: string,
+): Promise<CookieClient> {
+  const chargeBoxId = uniqueId("LOGIN");
+  const { token } = await createCharger(app, chargeBoxId);
+  const browser = new CookieClient(app.url);
+  const armed = await (await browser.request("POST", "/api/auth/scan-pair", {
+    chargeBoxId,
+    k: token,
+  })).json();
+  await (await preAuthorize(app, { idTag, chargeBoxId })).body?.cancel();
+  const login = await browser.request("POST", "/api/auth/scan-login", {
+    pairId: armed.pairId,
+  });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status}`);
+  await login.body?.cancel();
+  return browser;
+}
+
+/** The cookie header a CookieClient would send. */
+export const cookieHeader = (client: CookieClient) => ({
+  cookie: [...client.cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+});
