@@ -1,15 +1,24 @@
 /**
  * ExpresSync: config → logs → database (migrated) → deps → maintenance → HTTP.
+ * `--demo` (`deno task demo`) adds demo data and simulated SteVe traffic.
  */
 import { openDatabase } from "./db/client.ts";
-import { ConfigError, type HookKey, loadConfig } from "./lib/config.ts";
+import { prepareFirstAdmin, upsertAdmin } from "./lib/admin_accounts.ts";
+import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
+import { driveDemoSessions, seedDemo } from "./lib/demo.ts";
 import { logger, setupLogging } from "./lib/logging.ts";
 import { startMaintenance } from "./lib/maintenance.ts";
 import { buildDeps, serve } from "./lib/server.ts";
+import { newToken } from "./lib/tokens.ts";
+import { printWelcome } from "./lib/welcome.ts";
 
-let config;
+const demo = Deno.args.includes("--demo");
+const env = Deno.env.toObject();
+if (demo) env.DATA_DIR ??= "./data/demo";
+
+let config: Config;
 try {
-  config = loadConfig(Deno.env.toObject());
+  config = loadConfig(env);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`ExpresSync cannot start: invalid ${error.message}`);
@@ -18,19 +27,20 @@ try {
 await setupLogging(config.logLevel);
 const log = logger("main");
 
-const hookKeys: Array<[string, string, HookKey]> = [
-  [
-    "STEVE_PREAUTH_HMAC_KEY",
-    "/api/ocpp/pre-authorize",
-    config.hooks.preAuthorize,
-  ],
-  [
-    "STEVE_METERVALUE_HMAC_KEY",
-    "/api/ocpp/meter-values",
-    config.hooks.meterValues,
-  ],
-];
-for (const [variable, path, key] of hookKeys) {
+if (demo) {
+  // The demo signs its own traffic: any key works as long as both sides share it.
+  for (const hook of ["preAuthorize", "meterValues"] as const) {
+    if (!config.hooks[hook].usable) {
+      config.hooks[hook] = { usable: true, secret: newToken(32) };
+    }
+  }
+}
+const hookVariables = {
+  preAuthorize: ["STEVE_PREAUTH_HMAC_KEY", "/api/ocpp/pre-authorize"],
+  meterValues: ["STEVE_METERVALUE_HMAC_KEY", "/api/ocpp/meter-values"],
+} as const;
+for (const [hook, [variable, path]] of Object.entries(hookVariables)) {
+  const key = config.hooks[hook as keyof typeof hookVariables];
   if (!key.usable) {
     // Loud, but not fatal: SteVe fails open, so charging goes on while this is fixed.
     log.error(
@@ -45,7 +55,7 @@ for (const [variable, path, key] of hookKeys) {
 }
 if (!config.adminApiToken) {
   log.warn(
-    "ADMIN_API_TOKEN is not set: the admin API answers 401 to every call",
+    "ADMIN_API_TOKEN is not set: the admin API answers 401 to bearer calls",
   );
 }
 
@@ -56,24 +66,61 @@ const db = await openDatabase({
   poolSize: config.databasePoolSize,
 });
 const deps = await buildDeps({ config, db });
+let demoPassword: string | undefined;
+if (demo && !config.adminEmail) {
+  demoPassword = newToken(9);
+  await upsertAdmin(db, { email: "admin@demo.test", password: demoPassword });
+}
+const firstAdmin = await prepareFirstAdmin(
+  { db, clock: deps.clock, publicBaseUrl: config.publicBaseUrl },
+  { email: config.adminEmail, password: config.adminPassword },
+);
 const stopMaintenance = startMaintenance(deps);
+const stopDemo = new AbortController();
 const server = serve(deps, {
   port: config.port,
-  onListen: (addr) =>
+  onListen: (addr) => {
     log.info("ExpresSync listening", {
       url: `http://localhost:${addr.port}`,
       publicBaseUrl: config.publicBaseUrl,
       database: config.databaseUrl
         ? db.driver
         : `embedded PGlite in ${config.dataDir}`,
-    }),
+    });
+    printWelcome({
+      port: addr.port,
+      publicBaseUrl: config.publicBaseUrl,
+      ...firstAdmin,
+      ...(demoPassword
+        ? { demoLogin: { email: "admin@demo.test", password: demoPassword } }
+        : {}),
+    });
+  },
 });
+
+let demoTraffic: Promise<void> | undefined;
+if (demo) {
+  await seedDemo(db);
+  const { preAuthorize, meterValues } = config.hooks;
+  if (preAuthorize.usable && meterValues.usable) {
+    demoTraffic = driveDemoSessions({
+      baseUrl: `http://127.0.0.1:${server.server.addr.port}`,
+      keys: {
+        preAuthorize: preAuthorize.secret,
+        meterValues: meterValues.secret,
+      },
+      signal: stopDemo.signal,
+    });
+  }
+}
 
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
   log.info("shutting down");
+  stopDemo.abort();
+  await demoTraffic;
   stopMaintenance();
   await server.close();
   await db.close();

@@ -2,22 +2,66 @@ import type { ComponentChildren } from "preact";
 
 export interface PageProps {
   title: string;
+  /** Load the islands bundle: only pages that contain islands ship JavaScript. */
+  islands?: boolean;
+  /** The islands bundle's content hash, for cache busting. */
+  buildId?: string;
+  /** Admin navigation, with the current section highlighted. */
+  adminNav?: "dashboard" | "chargers" | "customers";
+  csrf?: string;
   children: ComponentChildren;
+  wide?: boolean;
 }
 
 /** The document shell every server-rendered page uses. */
-export function Page({ title, children }: PageProps) {
+export function Page(props: PageProps) {
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{title}</title>
+        <meta name="color-scheme" content="light" />
+        <title>{props.title}</title>
         <link rel="stylesheet" href="/static/app.css" />
+        {props.islands && (
+          <script
+            type="module"
+            src={`/static/build/islands.js?v=${props.buildId ?? "dev"}`}
+          />
+        )}
       </head>
       <body>
-        <main class="page">{children}</main>
+        {props.adminNav && (
+          <AdminNav current={props.adminNav} csrf={props.csrf ?? ""} />
+        )}
+        <main class={props.wide ? "page page-wide" : "page"}>
+          {props.children}
+        </main>
       </body>
     </html>
+  );
+}
+
+function AdminNav({ current, csrf }: { current: string; csrf: string }) {
+  const link = (id: string, href: string, label: string) => (
+    <a href={href} aria-current={current === id ? "page" : undefined}>
+      {label}
+    </a>
+  );
+  return (
+    <header class="topbar">
+      <a class="brand" href="/admin">
+        <span class="brand-mark" aria-hidden="true">⚡</span> ExpresSync
+      </a>
+      <nav aria-label="Admin">
+        {link("dashboard", "/admin", "Live")}
+        {link("chargers", "/admin/chargers", "Chargers")}
+        {link("customers", "/admin/customers", "Customers")}
+      </nav>
+      <form method="post" action="/admin/logout" class="inline">
+        <input type="hidden" name="_csrf" value={csrf} />
+        <button type="submit" class="link">Log out</button>
+      </form>
+    </header>
   );
 }

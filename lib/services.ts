@@ -3,6 +3,7 @@
  * paths allocate nothing per request but the request's own data.
  */
 import type { AppDeps } from "./app_deps.ts";
+import { islandsBuildId } from "./html.ts";
 import { logger } from "./logging.ts";
 import {
   type MeterValuesBody,
@@ -21,6 +22,8 @@ import type { SignedHook } from "./signed_request.ts";
 export const STEVE_SIGNATURE_HEADER = "X-Signature";
 
 export interface Services {
+  /** Content hash of static/build/islands.js, for cache busting. */
+  buildId: string;
   preAuthorizeHook: SignedHook<PreAuthorizeBody>;
   meterValuesHook: SignedHook<MeterValuesBody>;
   preAuthorize: PreAuthorizeDeps;
@@ -32,6 +35,7 @@ export function createServices(deps: AppDeps): Services {
   const preAuthorizeLog = logger("PreAuthorize");
   const meterValuesLog = logger("MeterValues");
   return {
+    buildId: islandsBuildId(),
     preAuthorizeHook: {
       name: "PreAuthorize",
       header: STEVE_SIGNATURE_HEADER,

@@ -6,7 +6,8 @@ import { Hono } from "hono";
 import { serveStatic } from "hono/deno";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { requireAdmin } from "../lib/admin_auth.ts";
+import { requireAdmin, requireAdminPage } from "../lib/admin_auth.ts";
+import { csrfProtection } from "../lib/csrf.ts";
 import type { AppDeps, AppEnv } from "../lib/app_deps.ts";
 import { AppError } from "../lib/errors.ts";
 import { hookStatsMiddleware } from "../lib/hook_stats.ts";
@@ -34,6 +35,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use("/api/ocpp/meter-values", hookStatsMiddleware("MeterValues"));
   app.use("/api/admin/*", requireAdmin());
   app.use("/static/*", serveStatic({ root: STATIC_ROOT }));
+  // HTML forms: CSRF on every one; admin pages need an admin login.
+  app.use("/admin/*", csrfProtection());
+  app.use("/admin", csrfProtection());
+  app.use("/me/*", csrfProtection());
+  app.use("/admin/*", requireAdminPage());
+  app.use("/admin", requireAdminPage());
 
   for (const [path, handlers] of routes) {
     for (const method of METHODS) {

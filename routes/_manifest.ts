@@ -18,10 +18,36 @@ import * as meterValues from "./api/ocpp/meter-values.ts";
 import * as preAuthorize from "./api/ocpp/pre-authorize.ts";
 import * as health from "./health.ts";
 import * as home from "./index.tsx";
+import * as adminChargersPage from "./admin/chargers.tsx";
+import * as adminChargersPrint from "./admin/chargers/print.tsx";
+import * as adminChargersRotate from "./admin/chargers/rotate.ts";
+import * as adminCustomersPage from "./admin/customers.tsx";
+import * as adminCustomerTags from "./admin/customers/tags.ts";
+import * as adminFlagPage from "./admin/flags/pre-authorize.ts";
+import * as adminHome from "./admin/index.tsx";
+import * as adminLogin from "./admin/login.tsx";
+import * as adminLogout from "./admin/logout.ts";
+import * as adminSetup from "./admin/setup.tsx";
+import * as chargerPage from "./c/[chargeBoxId].tsx";
+import * as me from "./me.tsx";
+import * as meLogout from "./me/logout.ts";
 
 export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/", home.handler],
   ["/health", health.handler],
+  ["/c/:chargeBoxId", chargerPage.handler],
+  ["/me", me.handler],
+  ["/me/logout", meLogout.handler],
+  ["/admin", adminHome.handler],
+  ["/admin/login", adminLogin.handler],
+  ["/admin/logout", adminLogout.handler],
+  ["/admin/setup", adminSetup.handler],
+  ["/admin/flags/pre-authorize", adminFlagPage.handler],
+  ["/admin/chargers", adminChargersPage.handler],
+  ["/admin/chargers/print", adminChargersPrint.handler],
+  ["/admin/chargers/rotate", adminChargersRotate.handler],
+  ["/admin/customers", adminCustomersPage.handler],
+  ["/admin/customers/tags", adminCustomerTags.handler],
   ["/api/ocpp/pre-authorize", preAuthorize.handler],
   ["/api/ocpp/meter-values", meterValues.handler],
   ["/api/auth/scan-pair", scanPair.handler],

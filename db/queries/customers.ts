@@ -90,3 +90,18 @@ export async function deleteCustomerSession(
     eq(customerSessions.tokenHash, tokenHash),
   );
 }
+
+export interface CustomerWithTags extends Customer {
+  tags: string[];
+}
+
+export async function listCustomersWithTags(
+  db: Executor,
+): Promise<CustomerWithTags[]> {
+  const rows = await db.orm.select().from(customers).orderBy(customers.name);
+  const links = await db.orm.select().from(tags);
+  return rows.map((c) => ({
+    ...c,
+    tags: links.filter((t) => t.customerId === c.id).map((t) => t.idTag).sort(),
+  }));
+}

@@ -217,3 +217,26 @@ export async function pruneFinishedPairs(
     returning 1`);
   return rows.length;
 }
+
+/** Active (armed or matched, unexpired) pairs by charger, for the admin's charger list. */
+export async function listActivePairs(
+  db: Executor,
+  now: Date,
+): Promise<Map<string, { status: StoredPairStatus; expiresAt: Date }>> {
+  const rows = await db.rows<
+    { charge_box_id: string; status: StoredPairStatus; expires_ms: number }
+  >(
+    sql`select charge_box_id, status, ${
+      epochMs(sql`expires_at`)
+    } as expires_ms from scan_pairs
+        where status in ('armed', 'matched') and expires_at > ${at(now)}`,
+  );
+  return new Map(
+    rows.map((
+      r,
+    ) => [r.charge_box_id, {
+      status: r.status,
+      expiresAt: toDate(r.expires_ms)!,
+    }]),
+  );
+}

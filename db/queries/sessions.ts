@@ -271,3 +271,15 @@ function pgTextArray(values: Array<string | null>): string {
   );
   return `{${items.join(",")}}`;
 }
+
+/** A customer's ended sessions, newest first. */
+export async function listRecentSessions(
+  db: Executor,
+  args: { customerId: string; limit: number },
+): Promise<LiveSession[]> {
+  const rows = await db.rows<SessionRow>(sql`
+    select ${SESSION_COLUMNS(sql`s`)} from live_sessions s
+    where s.customer_id = ${args.customerId} and s.ended_at is not null
+    order by s.ended_at desc limit ${args.limit}`);
+  return rows.map(toSession);
+}

@@ -1,0 +1,37 @@
+/** Server-side rendering of pages, and the islands bundle's cache-busting id. */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { VNode } from "preact";
+import { renderToString } from "preact-render-to-string";
+import type { AppContext } from "./app_deps.ts";
+import { logger } from "./logging.ts";
+
+const BUNDLE = fileURLToPath(
+  new URL("../static/build/islands.js", import.meta.url),
+);
+
+/** Content hash of the built islands bundle; "missing" (and a warning) before `deno task build`. */
+export function islandsBuildId(): string {
+  try {
+    return createHash("sha256").update(readFileSync(BUNDLE)).digest("hex")
+      .slice(0, 12);
+  } catch {
+    logger("http").warn(
+      "static/build/islands.js is missing: run `deno task build`; pages will not be interactive",
+    );
+    return "missing";
+  }
+}
+
+export function renderPage(
+  c: AppContext,
+  page: VNode,
+  status: 200 | 400 | 401 | 403 | 404 | 429 = 200,
+  headers: Record<string, string> = {},
+): Response {
+  return c.html("<!doctype html>" + renderToString(page), status, {
+    "cache-control": "no-store",
+    ...headers,
+  });
+}
