@@ -131,26 +131,57 @@ export class CookieClient {
     readonly headers: Record<string, string> = {},
   ) {}
 
-  async request(
-    method: string,
+  /** A JSON request (or none), redirects followed. */
+  request(method: string, path: string, body?: unknown): Promise<Response> {
+    return this.send(path, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  /** Submits an HTML form (urlencoded); redirects are not followed. */
+  form(
     path: string,
-    body?: unknown,
-  ): Promise<Response> {
+    fields: Record<string, string>,
+    headers: Record<string, string> = {},
+  ) {
+    return this.send(path, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        ...headers,
+      },
+      body: new URLSearchParams(fields).toString(),
+      redirect: "manual",
+    });
+  }
+
+  /** GET without following redirects. */
+  get(path: string): Promise<Response> {
+    return this.send(path, { method: "GET", redirect: "manual" });
+  }
+
+  async send(path: string, init: RequestInit): Promise<Response> {
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
     const res = await fetch(this.baseUrl + path, {
-      method,
+      ...init,
       headers: {
         ...this.headers,
         ...(cookie ? { cookie } : {}),
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...(init.headers as Record<string, string>),
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
     });
     for (const header of res.headers.getSetCookie()) {
       this.setCookies.push(header);
       const [pair] = header.split(";");
       const eq = pair.indexOf("=");
-      this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+      const [name, value] = [
+        pair.slice(0, eq).trim(),
+        pair.slice(eq + 1).trim(),
+      ];
+      if (value === "" || /max-age=0/i.test(header)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
     }
     return res;
   }
