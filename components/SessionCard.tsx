@@ -60,7 +60,7 @@ export function SessionCard(
           <dd>{formatDuration(until - started)}</dd>
         </div>
       </dl>
-      {history && (
+      {history && !ended && (
         <Sparkline
           points={history}
           label={`Power at ${charger}, last minutes`}

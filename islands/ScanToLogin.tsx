@@ -167,7 +167,7 @@ export default function ScanToLogin(
         {phase.value === "waiting" && (
           <>
             <div class="tap-icon" aria-hidden="true">
-              <span>💳</span>
+              <CardIcon />
             </div>
             <p class="lead">Tap your charging card on the charger's reader</p>
             <p class="muted">
@@ -219,4 +219,25 @@ export default function ScanToLogin(
 
 function formatCountdown(seconds: number): string {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+/** A contactless card, drawn inline (phones at a charger may lack emoji fonts). */
+function CardIcon() {
+  return (
+    <svg
+      viewBox="0 0 48 48"
+      width="44"
+      height="44"
+      fill="none"
+      stroke="currentColor"
+      stroke-width="2.5"
+    >
+      <rect x="5" y="12" width="30" height="22" rx="3" />
+      <path d="M5 19h30M10 28h8" />
+      <path
+        d="M39 17c2.5 3 2.5 9 0 12M43 14c4 4.5 4 13.5 0 18"
+        stroke-linecap="round"
+      />
+    </svg>
+  );
 }

@@ -1,0 +1,308 @@
+/**
+ * Real browser flows in Debian's Chromium (playwright-core), against the app
+ * on loopback with signed SteVe hooks sent by the test. Each flow saves
+ * screenshots under test-artifacts/ (not committed).
+ */
+import assert from "node:assert/strict";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { upsertAdmin } from "../lib/admin_accounts.ts";
+import { postgresAvailable } from "./_support/db.ts";
+import { openTestDatabase } from "./_support/db.ts";
+import {
+  createCharger,
+  meterValues,
+  preAuthorize,
+  startTestApp,
+  type TestApp,
+  uniqueId,
+} from "./_support/app.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+if (!hasChromium && Deno.env.get("CI") === "true") {
+  throw new Error(
+    "CI needs Debian's chromium at /usr/bin/chromium for the browser tests",
+  );
+}
+const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
+await Deno.mkdir(ARTIFACTS, { recursive: true });
+
+const PHONE = {
+  viewport: { width: 390, height: 844 },
+  isMobile: true,
+  hasTouch: true,
+};
+const DESK = { viewport: { width: 1280, height: 860 } };
+
+function browserTest(
+  name: string,
+  fn: (browser: Browser, app: TestApp) => Promise<void>,
+) {
+  Deno.test({
+    name: `browser - ${name}`,
+    ignore: !hasChromium,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      await using db = await openTestDatabase(
+        postgresAvailable ? "postgres" : "pglite",
+      );
+      await using app = await startTestApp({ db, sseHeartbeatMs: 2_000 });
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+        ],
+      });
+      try {
+        await fn(browser, app);
+      } finally {
+        await browser.close();
+      }
+    },
+  });
+}
+
+async function customer(app: TestApp, name: string) {
+  const id = uniqueId("cust");
+  const tag = `04${
+    crypto.randomUUID().replaceAll("-", "").slice(0, 12).toUpperCase()
+  }`;
+  await (await app.admin("PUT", `/api/admin/customers/${id}`, { name })).body
+    ?.cancel();
+  await (await app.admin("PUT", `/api/admin/tags/${tag}`, { customerId: id }))
+    .body?.cancel();
+  return { id, tag, name };
+}
+
+/** Plays SteVe for one transaction: StartTransaction, then readings of the register. */
+async function charge(
+  app: TestApp,
+  args: {
+    tag: string;
+    box: string;
+    pk: number;
+    readingsWh: number[];
+    endWh?: number;
+  },
+) {
+  await (await preAuthorize(app, {
+    idTag: args.tag,
+    chargeBoxId: args.box,
+    connectorId: 1,
+    isStartTx: true,
+  })).body?.cancel();
+  const send = async (wh: number, context: string, kw: number) => {
+    const res = await meterValues(app, {
+      chargeBoxId: args.box,
+      transactionPk: args.pk,
+      connectorId: 1,
+      timestamp: new Date().toISOString(),
+      samples: [
+        { value: String(wh), context, unit: "Wh" },
+        {
+          value: String(kw * 1000),
+          measurand: "Power.Active.Import",
+          unit: "W",
+          context,
+        },
+      ],
+    });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  };
+  const [begin, ...rest] = args.readingsWh;
+  await send(begin, "Transaction.Begin", 0);
+  for (const wh of rest) await send(wh, "Sample.Periodic", 7.4);
+  if (args.endWh !== undefined) await send(args.endWh, "Transaction.End", 0);
+}
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
+
+browserTest(
+  "a customer scans a charger, taps a card, lands on /me and sees the session live",
+  async (browser, app) => {
+    const ann = await customer(app, "Ann Lee");
+    const box = uniqueId("BAY");
+    const { token } = await createCharger(app, box, "Bay 4 · Level 1");
+    const page = await browser.newPage(PHONE);
+    await page.goto(`${app.url}/c/${box}?k=${token}`);
+    await page.getByRole("heading", { name: "Bay 4 · Level 1" }).waitFor();
+    await page.getByText("Tap your charging card on the charger's reader")
+      .waitFor();
+    await page.getByText(/\d:\d\d/).waitFor();
+    await shot(page, "customer-1-charger-page-phone");
+
+    // The tap: SteVe's pre-authorize from that charger is intercepted.
+    const tap = await (await preAuthorize(app, {
+      idTag: ann.tag,
+      chargeBoxId: box,
+      connectorId: 1,
+    })).json();
+    assert.deepEqual(tap, { override: "BLOCKED" });
+    await page.waitForURL(`${app.url}/me`);
+    await page.getByRole("heading", { name: "Hello, Ann Lee" }).waitFor();
+    await page.getByText("No active session").waitFor();
+    await page.getByRole("status").getByText("Live", { exact: true }).waitFor();
+
+    // Logged in, her next tap starts charging normally; the session appears by itself.
+    const pk = 700_000 + Math.floor(Math.random() * 1000);
+    await charge(app, { tag: ann.tag, box, pk, readingsWh: [20_000, 21_250] });
+    const card = page.locator(`[data-transaction="${pk}"]`);
+    await card.getByText("1.25 kWh").waitFor();
+    await card.getByText("7.4 kW").waitFor();
+    await charge(app, { tag: ann.tag, box, pk, readingsWh: [20_000, 23_500] });
+    await card.getByText("3.50 kWh").waitFor();
+    const text = await page.textContent("body");
+    assert.ok(!text!.includes(ann.tag), "the card number is never shown");
+    await shot(page, "customer-2-me-live-phone");
+    const desk = await browser.newPage({
+      ...DESK,
+      storageState: await page.context().storageState(),
+    });
+    await desk.goto(`${app.url}/me`);
+    await desk.locator(`[data-transaction="${pk}"]`).getByText("3.50 kWh")
+      .waitFor();
+    await shot(desk, "customer-3-me-desk");
+  },
+);
+
+browserTest(
+  "an admin logs in and watches a session's kWh rise and end",
+  async (browser, app) => {
+    await upsertAdmin(app.deps.db, {
+      email: "ops@example.com",
+      password: "correct-horse-battery",
+    });
+    const bob = await customer(app, "Bob Ortiz");
+    const box = uniqueId("CB");
+    await createCharger(app, box, "Fast charger · Entrance");
+    const page = await browser.newPage(DESK);
+    await page.goto(`${app.url}/admin`);
+    await page.getByLabel("Email").fill("ops@example.com");
+    await page.getByLabel("Password").fill("correct-horse-battery");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("heading", { name: "Live sessions" }).waitFor();
+    await page.getByRole("status").getByText("Live", { exact: true }).waitFor();
+
+    const pk = 800_000 + Math.floor(Math.random() * 1000);
+    await charge(app, { tag: bob.tag, box, pk, readingsWh: [5_000, 6_000] });
+    const card = page.locator(`[data-transaction="${pk}"]`);
+    await card.getByText("Bob Ortiz").waitFor();
+    await card.getByText("1.00 kWh").waitFor();
+    await card.getByText("Charging").waitFor();
+    for (const wh of [7_500, 9_000, 11_000]) {
+      await charge(app, { tag: bob.tag, box, pk, readingsWh: [5_000, wh] });
+      await card.getByText(`${((wh - 5_000) / 1000).toFixed(2)} kWh`).waitFor();
+    }
+    await card.locator("svg.sparkline").waitFor();
+    await shot(page, "admin-1-dashboard-charging-desk");
+    await charge(app, {
+      tag: bob.tag,
+      box,
+      pk,
+      readingsWh: [5_000],
+      endWh: 12_345,
+    });
+    await card.getByText("7.35 kWh").waitFor();
+    await card.getByText(/^Ended \d\d:\d\d$/).waitFor();
+    await shot(page, "admin-2-dashboard-ended-desk");
+
+    const phone = await browser.newPage({
+      ...PHONE,
+      storageState: await page.context().storageState(),
+    });
+    await phone.goto(`${app.url}/admin`);
+    await phone.locator(`[data-transaction="${pk}"]`).getByText("7.35 kWh")
+      .waitFor();
+    await shot(phone, "admin-3-dashboard-phone");
+    await page.goto(`${app.url}/admin/chargers`);
+    await page.getByText("Fast charger · Entrance").waitFor();
+    await shot(page, "admin-4-chargers-desk");
+    await page.goto(`${app.url}/admin/customers`);
+    await page.getByRole("table").getByText("Bob Ortiz").waitFor();
+    await shot(page, "admin-5-customers-desk");
+  },
+);
+
+browserTest(
+  "a customer's page and stream never receive another customer's session",
+  async (browser, app) => {
+    const ann = await customer(app, "Ann Lee");
+    const bob = await customer(app, "Bob Ortiz");
+    const [annBox, bobBox] = [uniqueId("ANN"), uniqueId("BOB")];
+    const { token } = await createCharger(app, annBox, "Ann's bay");
+    await createCharger(app, bobBox, "Bob's bay");
+
+    const page = await browser.newPage(PHONE);
+    await page.goto(`${app.url}/c/${annBox}?k=${token}`);
+    await page.getByText("Tap your charging card on the charger's reader")
+      .waitFor();
+    await (await preAuthorize(app, { idTag: ann.tag, chargeBoxId: annBox }))
+      .body?.cancel();
+    await page.waitForURL(`${app.url}/me`);
+    // Record everything Ann's own stream delivers while both charge.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (globalThis as unknown as { seen: string[] }).seen = seen;
+      const source = new EventSource("/api/me/events");
+      source.addEventListener(
+        "snapshot",
+        (e) => seen.push((e as MessageEvent).data),
+      );
+      source.addEventListener(
+        "session",
+        (e) => seen.push((e as MessageEvent).data),
+      );
+    });
+    const [annPk, bobPk] = [
+      900_001 + Math.floor(Math.random() * 1000),
+      910_001 + Math.floor(Math.random() * 1000),
+    ];
+    await charge(app, {
+      tag: bob.tag,
+      box: bobBox,
+      pk: bobPk,
+      readingsWh: [1_000, 4_000],
+    });
+    await charge(app, {
+      tag: ann.tag,
+      box: annBox,
+      pk: annPk,
+      readingsWh: [2_000, 2_500],
+    });
+    await charge(app, {
+      tag: bob.tag,
+      box: bobBox,
+      pk: bobPk,
+      readingsWh: [1_000, 5_000],
+    });
+    await page.locator(`[data-transaction="${annPk}"]`).getByText("0.50 kWh")
+      .waitFor();
+    await page.waitForTimeout(500);
+    const seen = await page.evaluate(() =>
+      (globalThis as unknown as { seen: string[] }).seen
+    );
+    assert.ok(
+      seen.some((d) => d.includes(String(annPk))),
+      "Ann's stream carries her session",
+    );
+    for (const data of seen) {
+      assert.ok(
+        !data.includes(String(bobPk)) && !data.includes(bob.id) &&
+          !data.includes("Bob"),
+        data,
+      );
+    }
+    const body = await page.textContent("body");
+    assert.ok(
+      !body!.includes("Bob") && !body!.includes("4.00 kWh"),
+      "Bob's session is not on Ann's page",
+    );
+    await shot(page, "customer-isolation-phone");
+  },
+);
