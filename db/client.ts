@@ -107,7 +107,9 @@ export async function openDatabase(
 
 async function openPglite(dataDir?: string): Promise<Database> {
   // PGlite creates only the last path segment; make the parents (e.g. ./data/demo).
-  if (dataDir && dataDir !== "memory://") await Deno.mkdir(dataDir, { recursive: true });
+  if (dataDir && dataDir !== "memory://") {
+    await Deno.mkdir(dataDir, { recursive: true });
+  }
   const client = dataDir && dataDir !== "memory://"
     ? new PGlite(dataDir)
     : new PGlite();
