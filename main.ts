@@ -76,6 +76,7 @@ const firstAdmin = await prepareFirstAdmin(
   { email: config.adminEmail, password: config.adminPassword },
 );
 const stopMaintenance = startMaintenance(deps);
+const stopBilling = deps.billing.start();
 const stopDemo = new AbortController();
 const server = serve(deps, {
   port: config.port,
@@ -122,6 +123,7 @@ const stop = async () => {
   stopDemo.abort();
   await demoTraffic;
   stopMaintenance();
+  await stopBilling();
   await server.close();
   await db.close();
   Deno.exit(0);

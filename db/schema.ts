@@ -40,6 +40,8 @@ export const customers = pgTable("customers", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   email: text("email"),
+  /** Lago `external_subscription_id` this customer's charging is billed to. */
+  lagoSubscriptionId: text("lago_subscription_id"),
   createdAt: ts("created_at").notNull().defaultNow(),
   updatedAt: ts("updated_at").notNull().defaultNow(),
 });
@@ -152,6 +154,14 @@ export const liveSessions = pgTable("live_sessions", {
   endedAt: ts("ended_at"),
   /** Bumped on every change; streams drop events older than what they sent. */
   version: bigint("version", { mode: "number" }).notNull().default(1),
+  /** Change of `energy_mwh` made by the last write: what that write queued for Lago. */
+  lastDeltaMwh: bigint("last_delta_mwh", { mode: "number" }).notNull().default(
+    0,
+  ),
+  /** When SteVe's REST API confirmed the tag and start register (null: not yet). */
+  resolvedAt: ts("resolved_at"),
+  resolveAttempts: integer("resolve_attempts").notNull().default(0),
+  resolveNextAt: ts("resolve_next_at").notNull().defaultNow(),
 }, (t) => [
   index("live_sessions_open_idx").on(t.startedAt).where(sql`ended_at is null`),
   index("live_sessions_customer_idx").on(t.customerId, t.startedAt),
@@ -210,4 +220,62 @@ export const loginFailures = pgTable("login_failures", {
 export const setupTokens = pgTable("setup_tokens", {
   tokenHash: text("token_hash").primaryKey(),
   expiresAt: ts("expires_at").notNull(),
+});
+
+/**
+ * The Lago usage outbox. Each change of a session's energy is queued here in
+ * the same statement that changes it, so the events of a transaction always
+ * add up to exactly its `energy_mwh`.
+ */
+export const usageEvents = pgTable("usage_events", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  transactionPk: bigint("transaction_pk", { mode: "number" }).notNull(),
+  /** Lago `transaction_id`: deterministic, so a resend is recognised as a duplicate. */
+  eventId: text("event_id").notNull().unique(),
+  kind: text("kind").notNull(),
+  deltaMwh: bigint("delta_mwh", { mode: "number" }).notNull(),
+  /** Lago `timestamp` (sent in Unix seconds): the reading's time. */
+  occurredAt: ts("occurred_at").notNull(),
+  status: text("status").notNull().default("pending"),
+  attempts: integer("attempts").notNull().default(0),
+  nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+  leaseOwner: text("lease_owner"),
+  leaseUntil: ts("lease_until"),
+  lastError: text("last_error"),
+  createdAt: ts("created_at").notNull().defaultNow(),
+  deliveredAt: ts("delivered_at"),
+}, (t) => [
+  check(
+    "usage_events_status_check",
+    sql`${t.status} in ('pending', 'delivered', 'dead', 'held')`,
+  ),
+  index("usage_events_pending_idx").on(t.nextAttemptAt, t.id).where(
+    sql`status = 'pending'`,
+  ),
+  index("usage_events_transaction_idx").on(t.transactionPk),
+]);
+
+/** Small durable state of background jobs (sweep watermark, last SteVe/Lago outcome). */
+export const billingState = pgTable("billing_state", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});
+
+/** One row per reconciliation sweep. */
+export const sweepRuns = pgTable("sweep_runs", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  trigger: text("trigger").notNull(),
+  startedAt: ts("started_at").notNull(),
+  finishedAt: ts("finished_at"),
+  windowFrom: ts("window_from").notNull(),
+  windowTo: ts("window_to").notNull(),
+  transactions: integer("transactions").notNull().default(0),
+  backfilledMwh: bigint("backfilled_mwh", { mode: "number" }).notNull().default(
+    0,
+  ),
+  flagged: integer("flagged").notNull().default(0),
+  errors: text("errors"),
+  /** JSON: the flagged transactions (negative differences) and per-transaction errors. */
+  details: text("details"),
 });

@@ -4,6 +4,7 @@
  */
 import type { Context } from "hono";
 import type { Database } from "../db/client.ts";
+import type { Billing } from "./billing/service.ts";
 import type { ChargerRegistry } from "./chargers.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
@@ -24,6 +25,8 @@ export interface AppDeps {
   hookStats: HookStats;
   chargers: ChargerRegistry;
   scanPairRateLimiter: RateLimiter;
+  /** Lago delivery, SteVe resolution and the reconciliation sweep. */
+  billing: Billing;
   /** Open SSE streams per login (`SSE_STREAMS_PER_LOGIN`). */
   streams: StreamCounter;
   /** Replaces `crypto.subtle` for HMAC verification (fault tests only). */

@@ -5,6 +5,7 @@
  * 401 and the start says so loudly (runbook: SteVe fails open, charging goes
  * on). Any other invalid value stops the start, naming the variable.
  */
+import { Cron } from "croner";
 import { z } from "zod";
 
 /** Shortest hook secret we accept (runbook step 2: at least 32 characters). */
@@ -36,6 +37,14 @@ export interface Config {
   adminEmail?: string;
   adminPassword?: string;
   sseStreamsPerLogin: number;
+  /** Lago: base URL without `/api/v1`, and the API key; both or neither. */
+  lago?: { apiUrl: string; apiKey: string };
+  lagoMetricCode: string;
+  lagoMetricField: string;
+  /** SteVe's REST API (3.8+): base URL ending in `/api`, HTTP Basic credentials. */
+  steveApi?: { url: string; user: string; password: string };
+  reconcileCron: string;
+  reconcileLookbackHours: number;
   logLevel: "debug" | "info" | "warning" | "error";
 }
 
@@ -72,6 +81,15 @@ const ENV_SCHEMA = z.object({
   ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters")
     .optional(),
   SSE_STREAMS_PER_LOGIN: positiveInt(1000).default(10),
+  LAGO_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  LAGO_API_KEY: z.string().min(1).optional(),
+  LAGO_METRIC_CODE: z.string().min(1).max(100).default("kwh"),
+  LAGO_METRIC_FIELD: z.string().min(1).max(100).default("kwh"),
+  STEVE_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  STEVE_API_USER: z.string().min(1).optional(),
+  STEVE_API_PASSWORD: z.string().min(1).optional(),
+  RECONCILE_CRON: z.string().min(1).default("*/5 * * * *"),
+  RECONCILE_LOOKBACK_HOURS: positiveInt(24 * 60).default(48),
   LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
 });
 
@@ -98,6 +116,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(String(issue.path[0]), issue.message);
   }
   const e = parsed.data;
+  if (!e.LAGO_API_URL !== !e.LAGO_API_KEY) {
+    throw new ConfigError(
+      e.LAGO_API_URL ? "LAGO_API_KEY" : "LAGO_API_URL",
+      "set both Lago variables, or neither",
+    );
+  }
+  if (e.STEVE_API_URL && (!e.STEVE_API_USER || !e.STEVE_API_PASSWORD)) {
+    throw new ConfigError(
+      e.STEVE_API_USER ? "STEVE_API_PASSWORD" : "STEVE_API_USER",
+      "required with STEVE_API_URL",
+    );
+  }
+  if (!isValidCron(e.RECONCILE_CRON)) {
+    throw new ConfigError("RECONCILE_CRON", "not a cron expression");
+  }
   return {
     port: e.PORT,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(
@@ -121,6 +154,29 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminEmail: e.ADMIN_EMAIL,
     adminPassword: e.ADMIN_PASSWORD,
     sseStreamsPerLogin: e.SSE_STREAMS_PER_LOGIN,
+    lago: e.LAGO_API_URL && e.LAGO_API_KEY
+      ? { apiUrl: e.LAGO_API_URL.replace(/\/+$/, ""), apiKey: e.LAGO_API_KEY }
+      : undefined,
+    lagoMetricCode: e.LAGO_METRIC_CODE,
+    lagoMetricField: e.LAGO_METRIC_FIELD,
+    steveApi: e.STEVE_API_URL
+      ? {
+        url: e.STEVE_API_URL.replace(/\/+$/, ""),
+        user: e.STEVE_API_USER!,
+        password: e.STEVE_API_PASSWORD!,
+      }
+      : undefined,
+    reconcileCron: e.RECONCILE_CRON,
+    reconcileLookbackHours: e.RECONCILE_LOOKBACK_HOURS,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+function isValidCron(pattern: string): boolean {
+  try {
+    new Cron(pattern, { paused: true }).stop();
+    return true;
+  } catch {
+    return false;
+  }
 }

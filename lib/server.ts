@@ -5,6 +5,7 @@
 import type { Database } from "../db/client.ts";
 import { createApp } from "../routes/_app.ts";
 import type { AppDeps } from "./app_deps.ts";
+import { createBilling } from "./billing/service.ts";
 import { ChargerRegistry } from "./chargers.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
@@ -32,16 +33,26 @@ export async function buildDeps(options: BuildDepsOptions): Promise<AppDeps> {
     "pre-authorize": options.config.preAuthEnabled,
   });
   await flags.refresh(options.db);
+  const bus = options.bus ?? createEventBus({
+    onListenerError: (topic, error) =>
+      busLog.error("event listener failed", {
+        topic,
+        error: errorSummary(error),
+      }),
+  });
   return {
     config: options.config,
     db: options.db,
     clock,
-    bus: options.bus ?? createEventBus({
-      onListenerError: (topic, error) =>
-        busLog.error("event listener failed", {
-          topic,
-          error: errorSummary(error),
-        }),
+    bus,
+    billing: createBilling({
+      config: options.config,
+      db: options.db,
+      clock,
+      bus,
+      instanceId: `${Deno.hostname()}-${Deno.pid}-${
+        crypto.randomUUID().slice(0, 8)
+      }`,
     }),
     flags,
     hookStats: new HookStats(),

@@ -1,5 +1,8 @@
 // Every route and the module that answers it. Paths mirror the files under routes/.
 import type { Handlers } from "../lib/app_deps.ts";
+import * as adminBilling from "./api/admin/billing.ts";
+import * as adminBillingRetry from "./api/admin/billing/retry.ts";
+import * as adminBillingSweep from "./api/admin/billing/sweep.ts";
 import * as adminChargers from "./api/admin/chargers.ts";
 import * as adminCharger from "./api/admin/chargers/[chargeBoxId].ts";
 import * as adminChargerRotateQr from "./api/admin/chargers/[chargeBoxId]/rotate-qr.ts";
@@ -64,4 +67,7 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/api/me/events", meEvents.handler],
   ["/api/admin/flags/pre-authorize", adminFlagPreAuthorize.handler],
   ["/api/admin/hooks", adminHooks.handler],
+  ["/api/admin/billing", adminBilling.handler],
+  ["/api/admin/billing/sweep", adminBillingSweep.handler],
+  ["/api/admin/billing/retry", adminBillingRetry.handler],
 ];

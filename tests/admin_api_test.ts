@@ -212,7 +212,12 @@ forEachDatabase("admin API", async (t, db) => {
         email: "ada@example.com",
       }),
     );
-    assert.deepEqual(put.body, { id, name: "Ada", email: "ada@example.com" });
+    assert.deepEqual(put.body, {
+      id,
+      name: "Ada",
+      email: "ada@example.com",
+      lagoSubscriptionId: null,
+    });
     const tag = await jsonOf(
       await app.admin("PUT", "/api/admin/tags/CARD-1", { customerId: id }),
     );

@@ -13,14 +13,27 @@ import {
 export type Customer = CustomerRow;
 export type Tag = TagRow;
 
+/** Creates or updates a customer; an undefined `lagoSubscriptionId` keeps the stored one. */
 export async function upsertCustomer(
   db: Executor,
-  args: { id: string; name: string; email: string | null },
+  args: {
+    id: string;
+    name: string;
+    email: string | null;
+    lagoSubscriptionId?: string | null;
+  },
 ): Promise<Customer> {
   const [row] = await db.orm.insert(customers).values(args)
     .onConflictDoUpdate({
       target: customers.id,
-      set: { name: args.name, email: args.email, updatedAt: sql`now()` },
+      set: {
+        name: args.name,
+        email: args.email,
+        ...(args.lagoSubscriptionId === undefined
+          ? {}
+          : { lagoSubscriptionId: args.lagoSubscriptionId }),
+        updatedAt: sql`now()`,
+      },
     })
     .returning();
   return row;

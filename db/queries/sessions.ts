@@ -148,6 +148,8 @@ export async function recordMeterReading(
           and excluded.latest_register_mwh >= ls.latest_register_mwh)))`;
   const newLatest =
     sql`case when ${advances} then excluded.latest_register_mwh else ls.latest_register_mwh end`;
+  const newEnergy =
+    sql`greatest(ls.energy_mwh, coalesce(${newLatest} - ${newStart}, 0))`;
   const powerAdvances = sql`(excluded.last_power_w is not null
       and (ls.last_power_at is null or excluded.last_power_at >= ls.last_power_at))`;
 
@@ -204,7 +206,8 @@ export async function recordMeterReading(
         latest_register_mwh = ${newLatest},
         latest_register_at = case when ${advances}
           then excluded.latest_register_at else ls.latest_register_at end,
-        energy_mwh = greatest(ls.energy_mwh, coalesce(${newLatest} - ${newStart}, 0)),
+        energy_mwh = ${newEnergy},
+        last_delta_mwh = ${newEnergy} - ls.energy_mwh,
         last_power_w = case when ${powerAdvances} then excluded.last_power_w else ls.last_power_w end,
         last_power_at = case when ${powerAdvances}
           then excluded.last_power_at else ls.last_power_at end,
@@ -213,11 +216,27 @@ export async function recordMeterReading(
         updated_at = excluded.updated_at,
         ended_at = coalesce(ls.ended_at, excluded.ended_at),
         version = ls.version + 1
-      returning ${SESSION_COLUMNS(sql`ls`)}
+      returning ${SESSION_COLUMNS(sql`ls`)}, ls.last_delta_mwh
+    ), queued as (
+      -- The outbox: this change of energy, for Lago, in the same statement as the change.
+      insert into usage_events (transaction_pk, event_id, kind, delta_mwh, occurred_at)
+      select transaction_pk, ${
+    readingEventId(r)
+  }::text || energy_mwh::text, 'reading', last_delta_mwh,
+             ${readingAt}
+      from upserted where last_delta_mwh <> 0
+      returning 1
     )
     select * from upserted`);
   return rows[0] ? toSession(rows[0]) : null;
 }
+
+/**
+ * Lago `transaction_id` prefix of a reading's usage event; the energy after
+ * the reading completes it. Deterministic: a resend is a duplicate to Lago.
+ */
+const readingEventId = (r: SessionReading) =>
+  `es-${r.transactionPk}-${r.at.getTime()}-`;
 
 /** Open sessions, and those ended within `endedSince` (so a card can show "ended"). */
 export async function listLiveSessions(

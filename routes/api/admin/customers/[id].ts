@@ -1,10 +1,11 @@
-// Admin: create or update a customer.
+// Admin: create or update a customer, and the Lago subscription it is billed to.
 import { z } from "zod";
 import type { Handlers } from "../../../../lib/app_deps.ts";
 import { AppError } from "../../../../lib/errors.ts";
 import { customerId } from "../../../../lib/identifiers.ts";
 import { parseWith, readJsonBody } from "../../../../lib/json_body.ts";
 import {
+  type Customer,
   getCustomer,
   upsertCustomer,
 } from "../../../../db/queries/customers.ts";
@@ -12,12 +13,15 @@ import {
 const CustomerBody = z.object({
   name: z.string().trim().min(1).max(200),
   email: z.email().max(320).nullable().optional(),
+  /** Lago `external_subscription_id`; omitted keeps the stored one. */
+  lagoSubscriptionId: z.string().trim().min(1).max(255).nullable().optional(),
 });
 
-const view = (c: { id: string; name: string; email: string | null }) => ({
+const view = (c: Customer) => ({
   id: c.id,
   name: c.name,
   email: c.email,
+  lagoSubscriptionId: c.lagoSubscriptionId,
 });
 
 export const handler: Handlers = {
@@ -36,6 +40,7 @@ export const handler: Handlers = {
       id,
       name: body.name,
       email: body.email ?? null,
+      lagoSubscriptionId: body.lagoSubscriptionId,
     });
     return c.json(view(customer));
   },

@@ -1,0 +1,253 @@
+/** The Lago usage outbox: claiming, settling and counting queued events. */
+import { sql } from "drizzle-orm";
+import type { Executor } from "../client.ts";
+import { at, epochMs, toDate } from "../sql.ts";
+
+export interface ClaimedEvent {
+  id: number;
+  transactionPk: number;
+  eventId: string;
+  deltaMwh: number;
+  occurredAt: Date;
+  attempts: number;
+  subscriptionId: string;
+}
+
+/**
+ * Claims up to `limit` deliverable events for `owner` until `leaseUntil`.
+ * Deliverable: pending, due, not leased by a live worker, and billable — the
+ * transaction's tag belongs to a customer with a Lago subscription, resolved
+ * now (a tag linked later still bills). `SKIP LOCKED` plus the lease keep two
+ * workers from sending the same event; an expired lease (a crashed worker)
+ * makes its events claimable again. Fresh events go first; events that
+ * already failed come in batches that shrink with each failure, so one
+ * poisoned event ends up alone and cannot hold the others back.
+ */
+export async function claimEvents(
+  db: Executor,
+  args: { owner: string; now: Date; leaseUntil: Date; limit: number },
+): Promise<ClaimedEvent[]> {
+  const rows = await db.rows<{
+    id: string | number;
+    transaction_pk: string | number;
+    event_id: string;
+    delta_mwh: string | number;
+    occurred_ms: number;
+    attempts: number;
+    subscription_id: string;
+  }>(sql`
+    with candidates as (
+      select e.id, e.attempts, c.lago_subscription_id
+      from usage_events e
+      join live_sessions s on s.transaction_pk = e.transaction_pk
+      join tags t on t.id_tag = s.id_tag
+      join customers c on c.id = t.customer_id
+      where e.status = 'pending' and e.next_attempt_at <= ${at(args.now)}
+        and (e.lease_until is null or e.lease_until < ${at(args.now)})
+        and c.lago_subscription_id is not null
+      order by e.attempts, e.id
+      limit ${args.limit}
+      for update of e skip locked
+    ), lowest as (
+      select min(attempts) as attempts from candidates
+    ), sized as (
+      -- Only events that failed equally often go together, limit / 2^failures of them.
+      select candidates.* from candidates, lowest
+      where candidates.attempts = lowest.attempts
+      order by candidates.id
+      limit (select greatest(1, ${args.limit} / power(2, least(attempts, 16))::int) from lowest)
+    )
+    update usage_events e
+    set lease_owner = ${args.owner}, lease_until = ${at(args.leaseUntil)}
+    from sized
+    where e.id = sized.id
+    returning e.id, e.transaction_pk, e.event_id, e.delta_mwh,
+      ${epochMs(sql`e.occurred_at`)} as occurred_ms, e.attempts,
+      sized.lago_subscription_id as subscription_id`);
+  return rows.map((r) => ({
+    id: Number(r.id),
+    transactionPk: Number(r.transaction_pk),
+    eventId: r.event_id,
+    deltaMwh: Number(r.delta_mwh),
+    occurredAt: toDate(r.occurred_ms)!,
+    attempts: r.attempts,
+    subscriptionId: r.subscription_id,
+  })).sort((a, b) => a.id - b.id);
+}
+
+/** Marks this owner's claimed events delivered (Lago stored them, or already had them). */
+export async function markDelivered(
+  db: Executor,
+  args: { ids: number[]; owner: string; now: Date },
+): Promise<void> {
+  if (!args.ids.length) return;
+  await db.rows(sql`
+    update usage_events
+    set status = 'delivered', delivered_at = ${
+    at(args.now)
+  }, lease_owner = null,
+        lease_until = null, last_error = null
+    where id = any(${`{${
+    args.ids.join(",")
+  }}`}::bigint[]) and lease_owner = ${args.owner}`);
+}
+
+/** Puts events in the dead-letter state with the reason; an admin can retry them. */
+export async function markDead(
+  db: Executor,
+  args: { ids: number[]; owner: string; reason: string },
+): Promise<void> {
+  if (!args.ids.length) return;
+  await db.rows(sql`
+    update usage_events
+    set status = 'dead', last_error = ${
+    args.reason.slice(0, 1000)
+  }, lease_owner = null,
+        lease_until = null, attempts = attempts + 1
+    where id = any(${`{${
+    args.ids.join(",")
+  }}`}::bigint[]) and lease_owner = ${args.owner}`);
+}
+
+/** Gives events back for a later try: counted as a failure when `failed`. */
+export async function releaseEvents(
+  db: Executor,
+  args: {
+    ids: number[];
+    owner: string;
+    nextAttemptAt: Date;
+    failed: boolean;
+    reason?: string;
+  },
+): Promise<void> {
+  if (!args.ids.length) return;
+  await db.rows(sql`
+    update usage_events
+    set lease_owner = null, lease_until = null, next_attempt_at = ${
+    at(args.nextAttemptAt)
+  },
+        attempts = attempts + ${args.failed ? 1 : 0},
+        last_error = coalesce(${args.reason ?? null}, last_error)
+    where id = any(${`{${
+    args.ids.join(",")
+  }}`}::bigint[]) and lease_owner = ${args.owner}`);
+}
+
+/** Dead-lettered events back to pending, now. Returns how many. */
+export async function retryDeadEvents(
+  db: Executor,
+  args: { ids?: number[]; now: Date },
+) {
+  const rows = await db.rows(sql`
+    update usage_events set status = 'pending', attempts = 0, next_attempt_at = ${
+    at(args.now)
+  },
+      last_error = null
+    where status = 'dead'
+      ${
+    args.ids ? sql`and id = any(${`{${args.ids.join(",")}}`}::bigint[])` : sql``
+  }
+    returning 1`);
+  return rows.length;
+}
+
+export interface QueueFigures {
+  pending: number;
+  pendingMwh: number;
+  oldestPendingAt: Date | null;
+  unbillable: {
+    noTag: number;
+    tagWithoutCustomer: number;
+    customerWithoutSubscription: number;
+  };
+  dead: number;
+  held: number;
+  delivered: number;
+  deliveredLastMinute: number;
+}
+
+/** The figures of the billing page and `GET /api/admin/billing`. */
+export async function queueFigures(
+  db: Executor,
+  now: Date,
+): Promise<QueueFigures> {
+  const [r] = await db.rows<Record<string, string | number | null>>(sql`
+    select
+      count(*) filter (where e.status = 'pending')::int as pending,
+      coalesce(sum(e.delta_mwh) filter (where e.status = 'pending'), 0)::float8 as pending_mwh,
+      ${
+    epochMs(sql`min(e.created_at) filter (where e.status = 'pending')`)
+  } as oldest_ms,
+      count(*) filter (where e.status = 'pending' and s.id_tag is null)::int as no_tag,
+      count(*) filter (where e.status = 'pending' and s.id_tag is not null and t.customer_id is null)::int
+        as tag_without_customer,
+      count(*) filter (where e.status = 'pending' and c.id is not null and c.lago_subscription_id is null)::int
+        as customer_without_subscription,
+      count(*) filter (where e.status = 'dead')::int as dead,
+      count(*) filter (where e.status = 'held')::int as held,
+      count(*) filter (where e.status = 'delivered')::int as delivered,
+      count(*) filter (where e.status = 'delivered'
+        and e.delivered_at > ${
+    at(new Date(now.getTime() - 60_000))
+  })::int as delivered_last_minute
+    from usage_events e
+    left join live_sessions s on s.transaction_pk = e.transaction_pk
+    left join tags t on t.id_tag = s.id_tag
+    left join customers c on c.id = t.customer_id`);
+  return {
+    pending: Number(r.pending),
+    pendingMwh: Number(r.pending_mwh),
+    oldestPendingAt: toDate(r.oldest_ms as number | null),
+    unbillable: {
+      noTag: Number(r.no_tag),
+      tagWithoutCustomer: Number(r.tag_without_customer),
+      customerWithoutSubscription: Number(r.customer_without_subscription),
+    },
+    dead: Number(r.dead),
+    held: Number(r.held),
+    delivered: Number(r.delivered),
+    deliveredLastMinute: Number(r.delivered_last_minute),
+  };
+}
+
+export interface ProblemEvent {
+  id: number;
+  transactionPk: number;
+  eventId: string;
+  deltaMwh: number;
+  status: string;
+  reason: string | null;
+  createdAt: Date;
+}
+
+/** Dead-lettered and held events, newest first, for the admin. */
+export async function listProblemEvents(
+  db: Executor,
+  limit = 50,
+): Promise<ProblemEvent[]> {
+  const rows = await db.rows<Record<string, string | number | null>>(sql`
+    select id, transaction_pk, event_id, delta_mwh, status, last_error,
+      ${epochMs(sql`created_at`)} as created_ms
+    from usage_events where status in ('dead', 'held')
+    order by id desc limit ${limit}`);
+  return rows.map((r) => ({
+    id: Number(r.id),
+    transactionPk: Number(r.transaction_pk),
+    eventId: String(r.event_id),
+    deltaMwh: Number(r.delta_mwh),
+    status: String(r.status),
+    reason: r.last_error === null ? null : String(r.last_error),
+    createdAt: toDate(r.created_ms as number)!,
+  }));
+}
+
+/** Sum of everything queued for a transaction (every status): what Lago will have billed. */
+export async function queuedMwh(
+  db: Executor,
+  transactionPk: number,
+): Promise<number> {
+  const [r] = await db.rows<{ total: string | number }>(sql`
+    select coalesce(sum(delta_mwh), 0)::float8 as total from usage_events
+    where transaction_pk = ${transactionPk}`);
+  return Number(r.total);
+}
