@@ -82,7 +82,12 @@ export async function runSweep(
         : { type: "ALL", from: windowFrom, to: startedAt },
     );
     let oldestActive: string | null = null;
-    for (const item of items) {
+    // SteVe before 3.10 ignores FROM_TO for type=ALL: keep the window here too.
+    const inWindow = (t: SteveTransaction) =>
+      args.transactionPk !== undefined ||
+      (Date.parse(t.startTimestamp) >= windowFrom.getTime() &&
+        Date.parse(t.startTimestamp) <= startedAt.getTime());
+    for (const item of items.filter(inWindow)) {
       if (!item.stopTimestamp) {
         if (
           !oldestActive ||
