@@ -41,6 +41,8 @@ export interface Config {
   lago?: { apiUrl: string; apiKey: string };
   lagoMetricCode: string;
   lagoMetricField: string;
+  /** Timeout of one Lago request; a worker's lease on its batch lasts three times as long. */
+  lagoTimeoutMs: number;
   /** SteVe's REST API (3.8+): base URL ending in `/api`, HTTP Basic credentials. */
   steveApi?: { url: string; user: string; password: string };
   reconcileCron: string;
@@ -85,6 +87,7 @@ const ENV_SCHEMA = z.object({
   LAGO_API_KEY: z.string().min(1).optional(),
   LAGO_METRIC_CODE: z.string().min(1).max(100).default("kwh"),
   LAGO_METRIC_FIELD: z.string().min(1).max(100).default("kwh"),
+  LAGO_TIMEOUT_SECONDS: positiveInt(300).default(10),
   STEVE_API_URL: z.url({ protocol: /^https?$/ }).optional(),
   STEVE_API_USER: z.string().min(1).optional(),
   STEVE_API_PASSWORD: z.string().min(1).optional(),
@@ -159,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       : undefined,
     lagoMetricCode: e.LAGO_METRIC_CODE,
     lagoMetricField: e.LAGO_METRIC_FIELD,
+    lagoTimeoutMs: e.LAGO_TIMEOUT_SECONDS * 1000,
     steveApi: e.STEVE_API_URL
       ? {
         url: e.STEVE_API_URL.replace(/\/+$/, ""),

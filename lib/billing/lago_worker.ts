@@ -23,7 +23,6 @@ import {
 import { mwhToKwhString } from "./kwh.ts";
 
 export const LAGO_BATCH_LIMIT = 100;
-const LEASE_MS = 60_000;
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_MAX_MS = 5 * 60_000;
 
@@ -47,6 +46,12 @@ export interface LagoWorkerDeps {
   log: Logger;
   status: LagoStatus;
   batchLimit?: number;
+  /**
+   * How long a claimed batch stays this worker's. Longer than a request can
+   * take (else another worker could send it too); short enough that a crashed
+   * worker's batch is picked up soon.
+   */
+  leaseMs?: number;
 }
 
 export interface DeliveryRound {
@@ -85,7 +90,7 @@ export async function deliverOnce(
   const claimed = await claimEvents(deps.db, {
     owner: deps.owner,
     now,
-    leaseUntil: new Date(now.getTime() + LEASE_MS),
+    leaseUntil: new Date(now.getTime() + (deps.leaseMs ?? 30_000)),
     limit: deps.batchLimit ?? LAGO_BATCH_LIMIT,
   });
   round.claimed = claimed.length;

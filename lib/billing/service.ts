@@ -69,7 +69,10 @@ export function createBilling(
   const worker: LagoWorkerDeps = {
     db,
     clock,
-    sender: config.lago ? createLagoSender(config.lago) : null,
+    sender: config.lago
+      ? createLagoSender({ ...config.lago, timeoutMs: config.lagoTimeoutMs })
+      : null,
+    leaseMs: 3 * config.lagoTimeoutMs,
     metricCode: config.lagoMetricCode,
     metricField: config.lagoMetricField,
     owner: deps.instanceId,
