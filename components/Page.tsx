@@ -7,7 +7,7 @@ export interface PageProps {
   /** The islands bundle's content hash, for cache busting. */
   buildId?: string;
   /** Admin navigation, with the current section highlighted. */
-  adminNav?: "dashboard" | "chargers" | "customers";
+  adminNav?: "dashboard" | "chargers" | "customers" | "billing";
   csrf?: string;
   children: ComponentChildren;
   wide?: boolean;
@@ -57,6 +57,7 @@ function AdminNav({ current, csrf }: { current: string; csrf: string }) {
         {link("dashboard", "/admin", "Live")}
         {link("chargers", "/admin/chargers", "Chargers")}
         {link("customers", "/admin/customers", "Customers")}
+        {link("billing", "/admin/billing", "Billing")}
       </nav>
       <form method="post" action="/admin/logout" class="inline">
         <input type="hidden" name="_csrf" value={csrf} />

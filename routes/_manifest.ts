@@ -21,6 +21,9 @@ import * as meterValues from "./api/ocpp/meter-values.ts";
 import * as preAuthorize from "./api/ocpp/pre-authorize.ts";
 import * as health from "./health.ts";
 import * as home from "./index.tsx";
+import * as adminBillingPage from "./admin/billing.tsx";
+import * as adminBillingPageRetry from "./admin/billing/retry.ts";
+import * as adminBillingPageSweep from "./admin/billing/sweep.ts";
 import * as adminChargersPage from "./admin/chargers.tsx";
 import * as adminChargersPrint from "./admin/chargers/print.tsx";
 import * as adminChargersRotate from "./admin/chargers/rotate.ts";
@@ -50,6 +53,9 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/admin/chargers/print", adminChargersPrint.handler],
   ["/admin/chargers/rotate", adminChargersRotate.handler],
   ["/admin/customers", adminCustomersPage.handler],
+  ["/admin/billing", adminBillingPage.handler],
+  ["/admin/billing/sweep", adminBillingPageSweep.handler],
+  ["/admin/billing/retry", adminBillingPageRetry.handler],
   ["/admin/customers/tags", adminCustomerTags.handler],
   ["/api/ocpp/pre-authorize", preAuthorize.handler],
   ["/api/ocpp/meter-values", meterValues.handler],

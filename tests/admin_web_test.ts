@@ -138,6 +138,8 @@ forEachDatabase("admin web login", async (t, db) => {
         ["/admin/chargers/rotate", { chargeBoxId: "CSRF-1" }],
         ["/admin/customers", { name: "Mallory" }],
         ["/admin/customers/tags", { idTag: "T", customerId: "" }],
+        ["/admin/billing/sweep", {}],
+        ["/admin/billing/retry", {}],
         ["/admin/logout", {}],
       ];
       for (const [path, fields] of forms) {

@@ -226,6 +226,12 @@ browserTest(
     await page.goto(`${app.url}/admin/customers`);
     await page.getByRole("table").getByText("Bob Ortiz").waitFor();
     await shot(page, "admin-5-customers-desk");
+    await page.goto(`${app.url}/admin/billing`);
+    await page.getByRole("heading", { name: "Billing", exact: true }).waitFor();
+    await page.getByRole("button", { name: "Run reconciliation sweep now" })
+      .click();
+    await page.getByRole("cell", { name: "admin" }).waitFor();
+    await shot(page, "admin-6-billing-desk");
   },
 );
 

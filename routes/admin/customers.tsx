@@ -20,6 +20,9 @@ const CustomerForm = z.object({
     z.email("Enter a valid email address.").or(z.literal("")),
   )
     .transform((s) => s || null),
+  lagoSubscriptionId: z.string().trim().max(255).optional().transform((s) =>
+    s || null
+  ),
 });
 const TagForm = z.object({
   idTag: z.string().trim().pipe(ocppIdentifier),
@@ -43,6 +46,13 @@ async function customersPage(c: AppContext, error?: string) {
           <input id="new-name" name="name" required maxLength={200} />
           <label for="new-email">Email</label>
           <input id="new-email" name="email" type="email" maxLength={320} />
+          <label for="new-sub">Lago subscription ID</label>
+          <input
+            id="new-sub"
+            name="lagoSubscriptionId"
+            maxLength={255}
+            placeholder="external_subscription_id"
+          />
           <button type="submit" class="button">Create customer</button>
         </form>
         <form method="post" action="/admin/customers/tags" class="panel">
@@ -86,6 +96,20 @@ async function customersPage(c: AppContext, error?: string) {
                     <div class="muted small">
                       {cu.email ?? "no email"} ·{" "}
                       <span class="mono">{cu.id}</span>
+                    </div>
+                    <div class="small">
+                      {cu.lagoSubscriptionId
+                        ? (
+                          <>
+                            Lago:{" "}
+                            <span class="mono">{cu.lagoSubscriptionId}</span>
+                          </>
+                        )
+                        : (
+                          <span class="badge badge-warn">
+                            No Lago subscription: not billed
+                          </span>
+                        )}
                     </div>
                   </td>
                   <td>
@@ -137,6 +161,13 @@ async function customersPage(c: AppContext, error?: string) {
                           type="email"
                           value={cu.email ?? ""}
                         />
+                        <label for={`sub-${cu.id}`}>Lago subscription ID</label>
+                        <input
+                          id={`sub-${cu.id}`}
+                          name="lagoSubscriptionId"
+                          value={cu.lagoSubscriptionId ?? ""}
+                          maxLength={255}
+                        />
                         <button type="submit" class="button secondary small">
                           Save
                         </button>
@@ -161,11 +192,12 @@ export const handler: Handlers = {
   async POST(c) {
     const parsed = CustomerForm.safeParse(await c.req.parseBody());
     if (!parsed.success) return customersPage(c, firstMessage(parsed.error));
-    const { id, name, email } = parsed.data;
+    const { id, name, email, lagoSubscriptionId } = parsed.data;
     await upsertCustomer(c.get("deps").db, {
       id: id ?? `c-${newToken(6)}`,
       name,
       email,
+      lagoSubscriptionId,
     });
     return c.redirect("/admin/customers", 303);
   },
