@@ -84,17 +84,13 @@ const server = serve(deps, {
     log.info("ExpresSync listening", {
       url: `http://localhost:${addr.port}`,
       publicBaseUrl: config.publicBaseUrl,
-      database: config.databaseUrl
-        ? db.driver
-        : `embedded PGlite in ${config.dataDir}`,
+      database: config.databaseUrl ? db.driver : `embedded PGlite in ${config.dataDir}`,
     });
     printWelcome({
       port: addr.port,
       publicBaseUrl: config.publicBaseUrl,
       ...firstAdmin,
-      ...(demoPassword
-        ? { demoLogin: { email: "admin@demo.test", password: demoPassword } }
-        : {}),
+      ...(demoPassword ? { demoLogin: { email: "admin@demo.test", password: demoPassword } } : {}),
     });
   },
 });

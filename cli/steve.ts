@@ -76,9 +76,7 @@ function number(
     !(n >= min && n <= max) || (integer && !Number.isInteger(n))
   ) {
     const kind = integer ? "an integer" : "a number";
-    const range = max === Number.MAX_SAFE_INTEGER
-      ? `of at least ${min}`
-      : `from ${min} to ${max}`;
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
     throw new UsageError(`--${name} must be ${kind} ${range}, not "${value}"`);
   }
   return n;
@@ -103,8 +101,7 @@ function baseUrl(value: string | undefined): string {
 
 type Flags = ReturnType<typeof parse>["values"];
 
-const show = (a: HookAnswer) =>
-  `${a.status || "no answer"} ${JSON.stringify(a.answer)}`;
+const show = (a: HookAnswer) => `${a.status || "no answer"} ${JSON.stringify(a.answer)}`;
 
 /** Runbook step 4 in one line: one signed pre-authorize, its status and answer. */
 async function preAuthorizeCommand(v: Flags, url: string): Promise<number> {
@@ -159,9 +156,7 @@ async function sessionCommand(v: Flags, url: string): Promise<number> {
     onCall: (call) => console.log(`${call.step.padEnd(30)} ${show(call)}`),
   }, options);
   const failed = result.calls.filter((c) => !c.ok).length;
-  const calls = `${result.calls.length} calls, ${
-    failed ? `${failed} not 2xx` : "all 2xx"
-  }`;
+  const calls = `${result.calls.length} calls, ${failed ? `${failed} not 2xx` : "all 2xx"}`;
   if (result.blocked) {
     console.log(
       `tap BLOCKED (scan-to-login took it), no transaction; ${calls}`,

@@ -31,9 +31,7 @@ export function Page(props: PageProps) {
         )}
       </head>
       <body>
-        {props.adminNav && (
-          <AdminNav current={props.adminNav} csrf={props.csrf ?? ""} />
-        )}
+        {props.adminNav && <AdminNav current={props.adminNav} csrf={props.csrf ?? ""} />}
         <main class={props.wide ? "page page-wide" : "page"}>
           {props.children}
         </main>

@@ -29,8 +29,7 @@ export function SessionCard(
         <div>
           <h3>{charger}</h3>
           <p class="muted small">
-            Connector {session.connectorId} · started{" "}
-            {formatClock(session.startedAt)}
+            Connector {session.connectorId} · started {formatClock(session.startedAt)}
           </p>
         </div>
         {ended

@@ -10,9 +10,7 @@ export function formatKwh(kwh: number): string {
 }
 
 export function formatKw(kw: number | null): string {
-  return kw === null
-    ? "– kW"
-    : `${kw.toLocaleString("en-GB", { maximumFractionDigits: 1 })} kW`;
+  return kw === null ? "– kW" : `${kw.toLocaleString("en-GB", { maximumFractionDigits: 1 })} kW`;
 }
 
 /** "1 h 05 min", "12 min", "40 s". */
@@ -21,9 +19,7 @@ export function formatDuration(ms: number): string {
   if (s < 60) return `${s} s`;
   const minutes = Math.floor(s / 60);
   if (minutes < 60) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${
-    String(minutes % 60).padStart(2, "0")
-  } min`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
 }
 
 export function formatClock(iso: string): string {

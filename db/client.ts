@@ -52,8 +52,7 @@ function wrap(
   return {
     ...executor(orm),
     driver,
-    transaction: (fn) =>
-      orm.transaction((tx) => fn(executor(tx as unknown as Drizzle))),
+    transaction: (fn) => orm.transaction((tx) => fn(executor(tx as unknown as Drizzle))),
     // Idempotent: shutdown paths and test disposers may both close.
     close: () => closing ??= close(),
   };
@@ -110,9 +109,7 @@ async function openPglite(dataDir?: string): Promise<Database> {
   if (dataDir && dataDir !== "memory://") {
     await Deno.mkdir(dataDir, { recursive: true });
   }
-  const client = dataDir && dataDir !== "memory://"
-    ? new PGlite(dataDir)
-    : new PGlite();
+  const client = dataDir && dataDir !== "memory://" ? new PGlite(dataDir) : new PGlite();
   await client.waitReady;
   const orm = drizzlePglite(client, { schema });
   await migratePglite(orm, { migrationsFolder: MIGRATIONS_FOLDER });

@@ -22,8 +22,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 
-const ts = (name: string) =>
-  timestamp(name, { withTimezone: true, mode: "date" });
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
 /** A charger (OCPP charge box), known from the admin API or from a verified hook. */
 export const chargers = pgTable("chargers", {

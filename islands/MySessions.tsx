@@ -27,8 +27,7 @@ export default function MySessions(props: MySessionsProps) {
       {shown.length === 0
         ? (
           <p class="empty">
-            No active session. Tap your card at a charger to start — it shows up
-            here by itself.
+            No active session. Tap your card at a charger to start — it shows up here by itself.
           </p>
         )
         : shown.map((s) => (

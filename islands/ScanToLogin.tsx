@@ -14,14 +14,12 @@ type Phase = "arming" | "waiting" | "matched" | "problem";
 const PROBLEMS = {
   invalidQr: {
     title: "This QR code no longer works",
-    detail:
-      "The charger's code was replaced. Scan the code on the charger again.",
+    detail: "The charger's code was replaced. Scan the code on the charger again.",
     retry: false,
   },
   busy: {
     title: "Someone else is logging in here",
-    detail:
-      "Another phone is waiting for a card at this charger. Try again in a minute.",
+    detail: "Another phone is waiting for a card at this charger. Try again in a minute.",
     retry: true,
   },
   expired: {
@@ -36,14 +34,12 @@ const PROBLEMS = {
   },
   unknownTag: {
     title: "We don't know this card",
-    detail:
-      "It isn't linked to an account yet. Ask the operator to link it, or try another card.",
+    detail: "It isn't linked to an account yet. Ask the operator to link it, or try another card.",
     retry: true,
   },
   failed: {
     title: "Something went wrong",
-    detail:
-      "We couldn't reach the server. Check your connection and try again.",
+    detail: "We couldn't reach the server. Check your connection and try again.",
     retry: true,
   },
 } satisfies Record<string, Problem>;
@@ -161,9 +157,7 @@ export default function ScanToLogin(
       <p class="eyebrow">Charger {chargeBoxId}</p>
       <h1 id="scan-title">{chargerName}</h1>
       <div class="scan-panel" aria-live="polite">
-        {phase.value === "arming" && (
-          <p class="lead">Getting the charger ready…</p>
-        )}
+        {phase.value === "arming" && <p class="lead">Getting the charger ready…</p>}
         {phase.value === "waiting" && (
           <>
             <div class="tap-icon" aria-hidden="true">
@@ -194,9 +188,7 @@ export default function ScanToLogin(
             </button>
           </>
         )}
-        {phase.value === "matched" && (
-          <p class="lead">Card recognised — logging you in…</p>
-        )}
+        {phase.value === "matched" && <p class="lead">Card recognised — logging you in…</p>}
         {phase.value === "problem" && problem.value && (
           <>
             <h2 class="problem-title">{problem.value.title}</h2>

@@ -26,8 +26,7 @@ export default function SessionBoard(props: SessionBoardProps) {
       {sessions.length === 0
         ? (
           <p class="empty">
-            No sessions yet. They appear here as soon as a charger sends meter
-            values.
+            No sessions yet. They appear here as soon as a charger sends meter values.
           </p>
         )
         : (

@@ -24,9 +24,7 @@ export function useLiveSessions(url: string, initial: TransactionMeter[]) {
       if (s.kw === null) return;
       const map = new Map(history.value);
       const cutoff = Date.now() - HISTORY_MS;
-      const points = (map.get(s.transactionPk) ?? []).filter((p) =>
-        p.t >= cutoff
-      );
+      const points = (map.get(s.transactionPk) ?? []).filter((p) => p.t >= cutoff);
       points.push({ t: Date.parse(s.at), kw: s.kw });
       points.sort((a, b) => a.t - b.t);
       map.set(s.transactionPk, points);
@@ -44,9 +42,7 @@ export function useLiveSessions(url: string, initial: TransactionMeter[]) {
     });
     source.addEventListener("session", (e) => {
       const s = JSON.parse((e as MessageEvent).data) as TransactionMeter;
-      const others = sessions.value.filter((x) =>
-        x.transactionPk !== s.transactionPk
-      );
+      const others = sessions.value.filter((x) => x.transactionPk !== s.transactionPk);
       sessions.value = [s, ...others].sort(byActivity);
       record(s);
     });

@@ -132,8 +132,7 @@ export async function loginAdmin(
     since: new Date(now.getTime() - LOGIN_FAILURE_WINDOW_MS),
   });
   if (failures.length >= LOGIN_FAILURE_LIMIT) {
-    const reopensAt =
-      failures[failures.length - LOGIN_FAILURE_LIMIT].getTime() +
+    const reopensAt = failures[failures.length - LOGIN_FAILURE_LIMIT].getTime() +
       LOGIN_FAILURE_WINDOW_MS;
     const seconds = Math.max(1, Math.ceil((reopensAt - now.getTime()) / 1000));
     throw new AppError(429, "rate_limited", { retryAfterSeconds: seconds }, {
@@ -141,12 +140,10 @@ export async function loginAdmin(
     });
   }
   const admin = await getAdminByEmail(deps.db, email);
-  const ok = admin
-    ? await verifyPassword(args.password, admin.passwordHash)
-    : await verifyPassword(
-      args.password,
-      await (decoyHash ??= hashPassword(newToken())),
-    );
+  const ok = admin ? await verifyPassword(args.password, admin.passwordHash) : await verifyPassword(
+    args.password,
+    await (decoyHash ??= hashPassword(newToken())),
+  );
   if (!admin || !ok) {
     await insertLoginFailure(deps.db, { email, failedAt: now });
     throw new AppError(401, "unauthorized");

@@ -43,9 +43,7 @@ export function csrfProtection() {
     const form = await c.req.parseBody().catch(
       () => ({} as Record<string, unknown>),
     );
-    const field = typeof form[CSRF_FIELD] === "string"
-      ? form[CSRF_FIELD] as string
-      : "";
+    const field = typeof form[CSRF_FIELD] === "string" ? form[CSRF_FIELD] as string : "";
     if (!cookie || !field || !secretsEqual(cookie, field)) {
       throw new AppError(403, "forbidden");
     }

@@ -8,11 +8,7 @@ import { upsertCustomer, upsertTag } from "../db/queries/customers.ts";
 import { saveCharger } from "./chargers.ts";
 import { systemClock } from "./clock.ts";
 import { logger } from "./logging.ts";
-import {
-  createSteveSender,
-  runSession,
-  type SteveKeys,
-} from "./steve_stand_in.ts";
+import { createSteveSender, runSession, type SteveKeys } from "./steve_stand_in.ts";
 
 const CHARGERS = [
   ["DEMO-1", "Bay 1 · Car park level 2"],
@@ -78,9 +74,7 @@ export function driveDemoSessions(
         startWh: 1_250_000 + index * 400_000 + round * 9_000,
         kw: [7.4, 11, 50][index],
         phases: index === 2 ? 1 : 3,
-      }).catch((error) =>
-        log.warn("demo session failed", { error: String(error) })
-      );
+      }).catch((error) => log.warn("demo session failed", { error: String(error) }));
       await sleep(8_000);
     }
   };

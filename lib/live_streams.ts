@@ -46,8 +46,7 @@ export function liveSessionStream(
   const release = deps.streams.acquire(args.login.key);
   if (!release) throw new AppError(429, "too_many_streams");
   const customerId = args.login.customerId;
-  const visible = (s: TransactionMeter) =>
-    customerId === undefined || s.customerId === customerId;
+  const visible = (s: TransactionMeter) => customerId === undefined || s.customerId === customerId;
 
   return sseResponse({
     signal: args.signal,

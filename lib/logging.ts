@@ -72,8 +72,6 @@ export function errorSummary(
   const message = inner instanceof Error ? inner.message : String(inner);
   return {
     ...(typeof code === "string" ? { code } : {}),
-    message: message.startsWith("Failed query")
-      ? "query failed"
-      : message.slice(0, 200),
+    message: message.startsWith("Failed query") ? "query failed" : message.slice(0, 200),
   };
 }

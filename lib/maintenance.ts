@@ -44,9 +44,7 @@ export function startMaintenance(
     );
   }, FLAG_REFRESH_MS);
   const pruneTimer = setInterval(() => {
-    pruneOnce(deps).catch((error) =>
-      log.warn("prune failed", { error: errorSummary(error) })
-    );
+    pruneOnce(deps).catch((error) => log.warn("prune failed", { error: errorSummary(error) }));
   }, PRUNE_EVERY_MS);
   return () => {
     clearInterval(flagTimer);

@@ -99,9 +99,7 @@ function combine(
   samples: MeterSample[],
   convert: (s: MeterSample) => number | null,
 ) {
-  const total = samples.filter((s) => !s.phase).map(convert).find((v) =>
-    v !== null
-  );
+  const total = samples.filter((s) => !s.phase).map(convert).find((v) => v !== null);
   if (total !== undefined && total !== null) return total;
   const phases = samples.filter(hasPhase).map(convert).filter((
     v,
@@ -117,9 +115,7 @@ export function readMeterSamples(body: MeterValuesBody): {
   const energy = body.samples.filter((s) =>
     (s.measurand ?? ENERGY_REGISTER) === ENERGY_REGISTER && s.location !== "EV"
   );
-  const power = body.samples.filter((s) =>
-    s.measurand === POWER_IMPORT && s.location !== "EV"
-  );
+  const power = body.samples.filter((s) => s.measurand === POWER_IMPORT && s.location !== "EV");
   const registerMwh = combine(energy, (s) => energyToMwh(s.value, s.unit));
   const powerW = combine(power, (s) => powerToW(s.value, s.unit));
 
@@ -170,11 +166,7 @@ export function toTransactionMeter(session: LiveSession): TransactionMeter {
     customerName: session.customerName,
     kwh: session.energyMwh / 1_000_000,
     // An ended session draws nothing, whatever the last power sample said.
-    kw: session.endedAt
-      ? 0
-      : session.powerW === null
-      ? null
-      : session.powerW / 1000,
+    kw: session.endedAt ? 0 : session.powerW === null ? null : session.powerW / 1000,
     at: session.lastReadingAt.toISOString(),
     endedAt: session.endedAt?.toISOString() ?? null,
     startedAt: session.startedAt.toISOString(),

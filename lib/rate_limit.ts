@@ -28,9 +28,7 @@ export function createRateLimiter(
     hit(key) {
       const now = options.clock.now().getTime();
       if (hits.size >= maxKeys) sweep(now);
-      const times = (hits.get(key) ?? []).filter((t) =>
-        t > now - options.windowMs
-      );
+      const times = (hits.get(key) ?? []).filter((t) => t > now - options.windowMs);
       if (times.length >= options.limit) {
         hits.set(key, times);
         const retryAfterMs = times[0] + options.windowMs - now;

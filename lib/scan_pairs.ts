@@ -215,9 +215,7 @@ export function scanPairEventStream(
           pairId,
           browserHash: args.pair.browserHash,
         });
-        const status = pair
-          ? effectiveStatus(pair, deps.clock.now())
-          : "expired";
+        const status = pair ? effectiveStatus(pair, deps.clock.now()) : "expired";
         if (status !== "armed") finish(status);
         return pair;
       };

@@ -50,9 +50,7 @@ export async function buildDeps(options: BuildDepsOptions): Promise<AppDeps> {
       db: options.db,
       clock,
       bus,
-      instanceId: `${Deno.hostname()}-${Deno.pid}-${
-        crypto.randomUUID().slice(0, 8)
-      }`,
+      instanceId: `${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
     }),
     flags,
     hookStats: new HookStats(),
@@ -90,9 +88,7 @@ export function serve(
     hostname: options.hostname ?? "0.0.0.0",
     onListen: options.onListen ?? (() => {}),
   }, (request, info) => app.fetch(request, { remoteAddr: info.remoteAddr }));
-  const host = options.hostname && options.hostname !== "0.0.0.0"
-    ? options.hostname
-    : "127.0.0.1";
+  const host = options.hostname && options.hostname !== "0.0.0.0" ? options.hostname : "127.0.0.1";
   return {
     url: `http://${host}:${server.addr.port}`,
     deps,

@@ -5,16 +5,8 @@
 import type { AppDeps } from "./app_deps.ts";
 import { islandsBuildId } from "./html.ts";
 import { logger } from "./logging.ts";
-import {
-  type MeterValuesBody,
-  meterValuesBody,
-  type MeterValuesDeps,
-} from "./meter_values.ts";
-import {
-  type PreAuthorizeBody,
-  preAuthorizeBody,
-  type PreAuthorizeDeps,
-} from "./pre_authorize.ts";
+import { type MeterValuesBody, meterValuesBody, type MeterValuesDeps } from "./meter_values.ts";
+import { type PreAuthorizeBody, preAuthorizeBody, type PreAuthorizeDeps } from "./pre_authorize.ts";
 import type { ScanPairDeps } from "./scan_pairs.ts";
 import type { SignedHook } from "./signed_request.ts";
 

@@ -221,9 +221,7 @@ export async function signBody(
     false,
     ["sign"],
   );
-  const bytes = typeof body === "string"
-    ? new TextEncoder().encode(body)
-    : body;
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
   const mac = await crypto.subtle.sign(
     "HMAC",
     key,

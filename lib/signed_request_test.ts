@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  decodeHex,
-  MAX_SIGNED_BODY_BYTES,
-  readBodyBytes,
-  signBody,
-} from "./signed_request.ts";
+import { decodeHex, MAX_SIGNED_BODY_BYTES, readBodyBytes, signBody } from "./signed_request.ts";
 import { AppError } from "./errors.ts";
 
 Deno.test("signBody - RFC 4231 test case 2 known answer", async () => {
@@ -16,8 +11,7 @@ Deno.test("signBody - RFC 4231 test case 2 known answer", async () => {
 
 Deno.test("signBody - matches the runbook's openssl one-liner for its example body", async () => {
   // printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$KEY" -hex
-  const body =
-    '{"idTag":"TEST","chargeBoxId":"TEST","connectorId":1,"isStartTx":false,"ts":0}';
+  const body = '{"idTag":"TEST","chargeBoxId":"TEST","connectorId":1,"isStartTx":false,"ts":0}';
   const cmd = new Deno.Command("openssl", {
     args: ["dgst", "-sha256", "-hmac", "k".repeat(40), "-hex"],
     stdin: "piped",
@@ -49,8 +43,7 @@ Deno.test("readBodyBytes - an unreadable body is 400 invalid_body", async () => 
   const request = new Request("http://x/", { method: "POST", body: broken });
   await assert.rejects(
     readBodyBytes(request),
-    (e) =>
-      e instanceof AppError && e.status === 400 && e.code === "invalid_body",
+    (e) => e instanceof AppError && e.status === 400 && e.code === "invalid_body",
   );
 });
 

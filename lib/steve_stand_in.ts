@@ -124,8 +124,7 @@ export interface SteveSender {
 }
 
 /** `path` under `baseUrl`, keeping any path prefix (`new URL(path, base)` drops it). */
-export const hookUrl = (baseUrl: string, path: string) =>
-  baseUrl.replace(/\/+$/, "") + path;
+export const hookUrl = (baseUrl: string, path: string) => baseUrl.replace(/\/+$/, "") + path;
 
 export function createSteveSender(options: {
   baseUrl: string;

@@ -4,10 +4,7 @@
  * bearer token. Cookies are HttpOnly, SameSite=Lax, Secure on https.
  */
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import {
-  deleteCustomerSession,
-  getCustomerBySessionToken,
-} from "../db/queries/customers.ts";
+import { deleteCustomerSession, getCustomerBySessionToken } from "../db/queries/customers.ts";
 import { type AdminUser, getAdminForSession } from "./admin_accounts.ts";
 import type { AppContext } from "./app_deps.ts";
 import { CUSTOMER_SESSION_COOKIE } from "./cookies.ts";

@@ -18,8 +18,7 @@ import { routes } from "./_manifest.ts";
 
 const METHODS = ["GET", "POST", "PUT", "DELETE"] as const;
 // serveStatic resolves `root` against the working directory; anchor it to this repo.
-const STATIC_ROOT =
-  relative(Deno.cwd(), fileURLToPath(new URL("..", import.meta.url))) || ".";
+const STATIC_ROOT = relative(Deno.cwd(), fileURLToPath(new URL("..", import.meta.url))) || ".";
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -59,9 +58,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (error instanceof AppError) {
       c.set(
         "outcome",
-        error instanceof SignatureRejected
-          ? `unauthorized:${error.reason}`
-          : error.code,
+        error instanceof SignatureRejected ? `unauthorized:${error.reason}` : error.code,
       );
       return c.json(
         { error: error.code, ...error.details },

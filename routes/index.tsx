@@ -8,8 +8,8 @@ function Home({ preAuthorizeEnabled }: { preAuthorizeEnabled: boolean }) {
     <Page title="ExpresSync">
       <h1>ExpresSync</h1>
       <p>
-        Scan-to-login and live charging sessions beside SteVe. Scan the QR code
-        on a charger to log in with your card.
+        Scan-to-login and live charging sessions beside SteVe. Scan the QR code on a charger to log
+        in with your card.
       </p>
       <p class="muted">
         Pre-authorize is {preAuthorizeEnabled ? "on" : "off"}.

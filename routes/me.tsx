@@ -21,8 +21,7 @@ export const handler: Handlers = {
           <section class="scan">
             <h1>You're not logged in</h1>
             <p class="lead">
-              Scan the QR code on a charger and tap your charging card to log
-              in.
+              Scan the QR code on a charger and tap your charging card to log in.
             </p>
           </section>
         </Page>,

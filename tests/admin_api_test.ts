@@ -145,9 +145,7 @@ forEachDatabase("admin API", async (t, db) => {
         await app.admin("GET", "/api/admin/chargers"),
       );
       assert.ok(
-        listed.body.chargers.some((c: { chargeBoxId: string }) =>
-          c.chargeBoxId === id
-        ),
+        listed.body.chargers.some((c: { chargeBoxId: string }) => c.chargeBoxId === id),
       );
       const missing = await jsonOf(
         await app.admin("GET", `/api/admin/chargers/${uniqueId("none")}`),

@@ -163,9 +163,7 @@ forEachDatabase("admin web login", async (t, db) => {
       const chargers = await (await app.admin("GET", "/api/admin/chargers"))
         .json();
       assert.ok(
-        !chargers.chargers.some((c: { chargeBoxId: string }) =>
-          c.chargeBoxId === "CSRF-1"
-        ),
+        !chargers.chargers.some((c: { chargeBoxId: string }) => c.chargeBoxId === "CSRF-1"),
       );
       assert.equal(
         (await browser.get("/admin")).status,
@@ -193,8 +191,7 @@ forEachDatabase("admin web login", async (t, db) => {
         enabled: "false",
       });
       assert.equal(res.status, 303);
-      const flag =
-        await (await app.admin("GET", "/api/admin/flags/pre-authorize")).json();
+      const flag = await (await app.admin("GET", "/api/admin/flags/pre-authorize")).json();
       assert.deepEqual(flag, { name: "pre-authorize", enabled: false });
       await browser.form("/admin/flags/pre-authorize", {
         _csrf,

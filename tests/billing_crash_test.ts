@@ -6,26 +6,12 @@
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
 import { claimEvents } from "../db/queries/usage_events.ts";
-import {
-  deliverOnce,
-  type LagoWorkerDeps,
-} from "../lib/billing/lago_worker.ts";
+import { deliverOnce, type LagoWorkerDeps } from "../lib/billing/lago_worker.ts";
 import { ManualClock } from "../lib/clock.ts";
 import { signBody } from "../lib/signed_request.ts";
 import { openTestDatabase, postgresAvailable } from "./_support/db.ts";
-import {
-  ADMIN_TOKEN,
-  METER_KEY,
-  PREAUTH_KEY,
-  preAuthorize,
-  uniqueId,
-} from "./_support/app.ts";
-import {
-  billedCustomer,
-  drain,
-  reading,
-  startBillingRig,
-} from "./_support/billing.ts";
+import { ADMIN_TOKEN, METER_KEY, PREAUTH_KEY, preAuthorize, uniqueId } from "./_support/app.ts";
+import { billedCustomer, drain, reading, startBillingRig } from "./_support/billing.ts";
 import { startFakeLago } from "./fakes/fake_lago.ts";
 
 const T0 = Date.parse("2026-11-23T09:00:00Z");
@@ -204,11 +190,15 @@ pgTest(
           });
         }
       }
-      // Wait until a batch is in flight, then kill the app without any chance to clean up.
-      for (let i = 0; i < 100 && lago.requests.length === 0; i++) {
-        await new Promise((r) => setTimeout(r, 50));
+      // Wait until a batch is in flight (leased, its request hanging), then kill the app
+      // without any chance to clean up.
+      const inFlight = async () =>
+        (await db.rows<{ n: number }>(
+          sql`select count(*)::int as n from usage_events where lease_owner is not null`,
+        ))[0].n > 0;
+      for (let i = 0; i < 500 && !await inFlight(); i++) {
+        await new Promise((r) => setTimeout(r, 10));
       }
-      await new Promise((r) => setTimeout(r, 200));
       child.kill("SIGKILL");
       await child.status;
       const [{ leased }] = await db.rows<{ leased: number }>(

@@ -178,13 +178,11 @@ forEachDatabase(
           body: { status: 400, error: "Bad Request" },
         });
         await drain(rig.app.deps.billing.worker);
-        const overview =
-          await (await rig.app.admin("GET", "/api/admin/billing")).json();
+        const overview = await (await rig.app.admin("GET", "/api/admin/billing")).json();
         assert.equal(overview.deadLetters, 1);
         assert.match(overview.problems[0].reason, /HTTP 400/);
-        const retried =
-          await (await rig.app.admin("POST", "/api/admin/billing/retry", {}))
-            .json();
+        const retried = await (await rig.app.admin("POST", "/api/admin/billing/retry", {}))
+          .json();
         assert.deepEqual(retried, { retried: 1 });
         await drain(rig.app.deps.billing.worker);
         assert.equal(rig.lago.sum(ann.subscription), "1.500000");
@@ -292,8 +290,7 @@ forEachDatabase("billing: the reconciliation sweep", async (t, db) => {
         stopTimestamp: minute(40).toISOString(),
         stopValue: "204777.7",
       });
-      const run =
-        await (await rig.app.admin("POST", "/api/admin/billing/sweep")).json();
+      const run = await (await rig.app.admin("POST", "/api/admin/billing/sweep")).json();
       assert.equal(run.errors, null);
       assert.equal(run.transactions, 1);
       assert.equal(run.backfilledKwh, "3.777200");
@@ -301,8 +298,7 @@ forEachDatabase("billing: the reconciliation sweep", async (t, db) => {
       await drain(rig.app.deps.billing.worker);
       assert.equal(rig.lago.sum(ann.subscription), "4.777200");
 
-      const again =
-        await (await rig.app.admin("POST", "/api/admin/billing/sweep")).json();
+      const again = await (await rig.app.admin("POST", "/api/admin/billing/sweep")).json();
       assert.equal(
         again.backfilledKwh,
         "0.000000",

@@ -68,9 +68,7 @@ function browserTest(
 
 async function customer(app: TestApp, name: string) {
   const id = uniqueId("cust");
-  const tag = `04${
-    crypto.randomUUID().replaceAll("-", "").slice(0, 12).toUpperCase()
-  }`;
+  const tag = `04${crypto.randomUUID().replaceAll("-", "").slice(0, 12).toUpperCase()}`;
   await (await app.admin("PUT", `/api/admin/customers/${id}`, { name })).body
     ?.cancel();
   await (await app.admin("PUT", `/api/admin/tags/${tag}`, { customerId: id }))
@@ -290,9 +288,7 @@ browserTest(
     await page.locator(`[data-transaction="${annPk}"]`).getByText("0.50 kWh")
       .waitFor();
     await page.waitForTimeout(500);
-    const seen = await page.evaluate(() =>
-      (globalThis as unknown as { seen: string[] }).seen
-    );
+    const seen = await page.evaluate(() => (globalThis as unknown as { seen: string[] }).seen);
     assert.ok(
       seen.some((d) => d.includes(String(annPk))),
       "Ann's stream carries her session",

@@ -5,11 +5,7 @@
  */
 import assert from "node:assert/strict";
 import pg from "pg";
-import {
-  forEachDatabase,
-  openTestDatabase,
-  postgresAvailable,
-} from "./_support/db.ts";
+import { forEachDatabase, openTestDatabase, postgresAvailable } from "./_support/db.ts";
 import {
   CookieClient,
   createCharger,
@@ -49,8 +45,7 @@ forEachDatabase("hooks with the database gone", async (t, db) => {
 });
 
 Deno.test({
-  name:
-    "[postgres] pre-authorize stuck behind a row lock answers 500 at its deadline, not late",
+  name: "[postgres] pre-authorize stuck behind a row lock answers 500 at its deadline, not late",
   ignore: !postgresAvailable,
   async fn() {
     await using db = await openTestDatabase("postgres");

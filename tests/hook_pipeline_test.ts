@@ -8,13 +8,7 @@ import type { LogRecord } from "@logtape/logtape";
 import { setupLogging, teardownLogging } from "../lib/logging.ts";
 import { signBody } from "../lib/signed_request.ts";
 import { databaseFingerprint, forEachDatabase } from "./_support/db.ts";
-import {
-  jsonOf,
-  METER_KEY,
-  PREAUTH_KEY,
-  signedPost,
-  startTestApp,
-} from "./_support/app.ts";
+import { jsonOf, METER_KEY, PREAUTH_KEY, signedPost, startTestApp } from "./_support/app.ts";
 
 const SECRET_TAG = "TAG-SHOULD-NOT-BE-LOGGED";
 const SECRET_BOX = "BOX-SHOULD-NOT-BE-LOGGED";
@@ -261,8 +255,7 @@ function rejectRows(hook: HookCase): RejectRow[] {
     },
     {
       name: "signature does not match",
-      send: async (url) =>
-        raw(url, body, { "x-signature": await signBody(hook.key, body + " ") }),
+      send: async (url) => raw(url, body, { "x-signature": await signBody(hook.key, body + " ") }),
       status: 401,
       error: "unauthorized",
       warn: { reason: "mismatch", hasKey: true, hasSig: true },
@@ -340,9 +333,7 @@ for (const hook of HOOKS) {
             );
             assert.deepEqual(app.events, [], "an event was published");
             if (row.warn) {
-              const warning = records.find((r) =>
-                r.level === "warning" && r.properties.reason
-              );
+              const warning = records.find((r) => r.level === "warning" && r.properties.reason);
               assert.ok(warning, "a 401 must log a warning");
               assert.equal(warning.category.at(-1), hook.name);
               assert.deepEqual(
@@ -412,9 +403,7 @@ for (const hook of HOOKS) {
             const hooks = await jsonOf(
               await app.admin("GET", "/api/admin/hooks"),
             );
-            const mine = hooks.body.hooks.find((h: { name: string }) =>
-              h.name === hook.name
-            );
+            const mine = hooks.body.hooks.find((h: { name: string }) => h.name === hook.name);
             assert.deepEqual(mine.counts, { ok: 1 });
           },
         );

@@ -140,9 +140,8 @@ forEachDatabase("live session streams", async (t, db) => {
       );
       const snapshot = await again.next();
       assert.equal(
-        snapshot.data.sessions.find((s: { transactionPk: number }) =>
-          s.transactionPk === tx.pk
-        ).kwh,
+        snapshot.data.sessions.find((s: { transactionPk: number }) => s.transactionPk === tx.pk)
+          .kwh,
         8,
       );
       await again.close();

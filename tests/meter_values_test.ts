@@ -179,9 +179,7 @@ forEachDatabase("meter-values hook", async (t, db) => {
       const live = await jsonOf(
         await app.admin("GET", "/api/admin/sessions/live"),
       );
-      const row = live.body.sessions.find((s: TransactionMeter) =>
-        s.transactionPk === tx.pk
-      );
+      const row = live.body.sessions.find((s: TransactionMeter) => s.transactionPk === tx.pk);
       assert.deepEqual(row, last);
     },
   );
@@ -238,9 +236,7 @@ forEachDatabase("meter-values hook", async (t, db) => {
         await app.admin("GET", "/api/admin/sessions/live"),
       );
       assert.equal(
-        live.body.sessions.find((s: TransactionMeter) =>
-          s.transactionPk === tx.pk
-        ).startedAt,
+        live.body.sessions.find((s: TransactionMeter) => s.transactionPk === tx.pk).startedAt,
         at(0),
       );
     },

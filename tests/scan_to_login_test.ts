@@ -17,8 +17,7 @@ import {
   uniqueId,
 } from "./_support/app.ts";
 
-const intercepts = (app: TestApp) =>
-  app.events.filter((e) => e.topic === "scan.intercepted");
+const intercepts = (app: TestApp) => app.events.filter((e) => e.topic === "scan.intercepted");
 
 async function armedCharger(app: TestApp) {
   const chargeBoxId = uniqueId("CB");
@@ -93,9 +92,7 @@ forEachDatabase("arming a scan-pair", async (t, db) => {
       assert.equal(first.status, 201);
       assert.match(first.body.pairId, /^[0-9a-f-]{36}$/);
       assert.ok(Date.parse(first.body.expiresAt) > Date.now());
-      const cookie = browser.setCookies.find((c) =>
-        c.startsWith("es_browser=")
-      );
+      const cookie = browser.setCookies.find((c) => c.startsWith("es_browser="));
       assert.ok(cookie);
       assert.match(cookie, /HttpOnly/i);
       assert.match(cookie, /SameSite=Lax/i);
@@ -300,9 +297,7 @@ forEachDatabase("pre-authorize steal-or-match", async (t, db) => {
       assert.deepEqual(login.body, {
         customer: { id: customerId, name: "Grace Hopper" },
       });
-      const session = browser.setCookies.find((c) =>
-        c.startsWith("es_session=")
-      );
+      const session = browser.setCookies.find((c) => c.startsWith("es_session="));
       assert.ok(session);
       assert.match(session, /HttpOnly/i);
       assert.deepEqual(

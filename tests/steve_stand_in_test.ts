@@ -13,13 +13,7 @@ import {
   type SteveSender,
 } from "../lib/steve_stand_in.ts";
 import { forEachDatabase } from "./_support/db.ts";
-import {
-  jsonOf,
-  METER_KEY,
-  PREAUTH_KEY,
-  startTestApp,
-  uniqueId,
-} from "./_support/app.ts";
+import { jsonOf, METER_KEY, PREAUTH_KEY, startTestApp, uniqueId } from "./_support/app.ts";
 
 /** A clock that moves one minute per reading, so a session sent at once still charges. */
 function steppingClock(start: number, stepMs: number): Clock {
@@ -29,9 +23,7 @@ function steppingClock(start: number, stepMs: number): Clock {
 
 /** The register a meter-values body carries, in mWh (parsed apart from the stand-in). */
 function registerMwh(body: MeterValuesBody): number {
-  const energy = body.samples.find((s) =>
-    s.measurand === "Energy.Active.Import.Register"
-  );
+  const energy = body.samples.find((s) => s.measurand === "Energy.Active.Import.Register");
   const [whole, fraction = ""] = energy!.value.split(".");
   return Number(whole) * 1000 + Number(fraction.padEnd(3, "0"));
 }

@@ -54,8 +54,7 @@ export async function applySteveRecord(
   },
 ): Promise<{ session: LiveSession; deltaMwh: number } | null> {
   const start = sql`${args.startRegisterMwh}::bigint`;
-  const energy =
-    sql`greatest(coalesce(s.latest_register_mwh, ${start}) - ${start}, 0)`;
+  const energy = sql`greatest(coalesce(s.latest_register_mwh, ${start}) - ${start}, 0)`;
   const rows = await db.rows<{ last_delta_mwh: string | number }>(sql`
     with updated as (
       update live_sessions s set
@@ -128,9 +127,7 @@ export async function backfillFromSteve(
     values (${t.transactionPk}, ${t.chargeBoxId}, ${t.connectorId}, ${t.idTag},
       (select customer_id from tags where id_tag = ${t.idTag}),
       ${t.startRegisterMwh}, true, ${t.stopRegisterMwh}, ${at(t.stoppedAt)}, 0,
-      ${at(t.startedAt)}, ${at(t.stoppedAt)}, ${at(args.now)}, ${
-    at(t.stoppedAt)
-  }, ${at(args.now)})
+      ${at(t.startedAt)}, ${at(t.stoppedAt)}, ${at(args.now)}, ${at(t.stoppedAt)}, ${at(args.now)})
     on conflict (transaction_pk) do nothing`);
   const [q] = await db.rows<{ queued: string | number }>(sql`
     select coalesce(sum(delta_mwh), 0)::float8 as queued from usage_events
@@ -202,12 +199,8 @@ export async function insertSweepRun(
   const [row] = await db.rows<{ id: string | number }>(sql`
     insert into sweep_runs (trigger, started_at, finished_at, window_from, window_to,
       transactions, backfilled_mwh, flagged, errors, details)
-    values (${run.trigger}, ${at(run.startedAt)}, ${at(run.finishedAt)}, ${
-    at(run.windowFrom)
-  },
-      ${
-    at(run.windowTo)
-  }, ${run.transactions}, ${run.backfilledMwh}, ${run.flagged},
+    values (${run.trigger}, ${at(run.startedAt)}, ${at(run.finishedAt)}, ${at(run.windowFrom)},
+      ${at(run.windowTo)}, ${run.transactions}, ${run.backfilledMwh}, ${run.flagged},
       ${run.errors}, ${JSON.stringify(run.details)})
     returning id`);
   return Number(row.id);
@@ -219,12 +212,8 @@ export async function listSweepRuns(
 ): Promise<SweepRun[]> {
   const rows = await db.rows<Record<string, string | number | null>>(sql`
     select id, trigger, ${epochMs(sql`started_at`)} as started_ms,
-      ${epochMs(sql`finished_at`)} as finished_ms, ${
-    epochMs(sql`window_from`)
-  } as from_ms,
-      ${
-    epochMs(sql`window_to`)
-  } as to_ms, transactions, backfilled_mwh, flagged, errors, details
+      ${epochMs(sql`finished_at`)} as finished_ms, ${epochMs(sql`window_from`)} as from_ms,
+      ${epochMs(sql`window_to`)} as to_ms, transactions, backfilled_mwh, flagged, errors, details
     from sweep_runs order by id desc limit ${limit}`);
   return rows.map((r) => ({
     id: Number(r.id),

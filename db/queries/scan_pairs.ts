@@ -62,9 +62,7 @@ export async function insertArmedPair(
 ): Promise<ScanPair | null> {
   const rows = await db.rows<PairRow>(sql`
     insert into scan_pairs (charge_box_id, browser_hash, status, expires_at)
-    values (${args.chargeBoxId}, ${args.browserHash}, 'armed', ${
-    at(args.expiresAt)
-  })
+    values (${args.chargeBoxId}, ${args.browserHash}, 'armed', ${at(args.expiresAt)})
     on conflict (charge_box_id) where status in ('armed', 'matched') do nothing
     returning ${PAIR_COLUMNS}`);
   return rows[0] ? toPair(rows[0]) : null;
@@ -136,9 +134,7 @@ export async function stealOrMatchPair(
       for update
     ), stolen as (
       update scan_pairs p
-      set status = 'matched', id_tag = ${args.idTag}, matched_at = ${
-      at(args.now)
-    },
+      set status = 'matched', id_tag = ${args.idTag}, matched_at = ${at(args.now)},
           expires_at = ${at(loginDeadline)}
       from target t
       where p.id = t.id and t.status = 'armed'
@@ -199,9 +195,7 @@ export async function finishMatchedPair(
   const row = rows[0];
   if (!row) return null;
   return {
-    customer: row.customer_id
-      ? { id: row.customer_id, name: row.customer_name ?? "" }
-      : null,
+    customer: row.customer_id ? { id: row.customer_id, name: row.customer_name ?? "" } : null,
   };
 }
 
@@ -226,9 +220,7 @@ export async function listActivePairs(
   const rows = await db.rows<
     { charge_box_id: string; status: StoredPairStatus; expires_ms: number }
   >(
-    sql`select charge_box_id, status, ${
-      epochMs(sql`expires_at`)
-    } as expires_ms from scan_pairs
+    sql`select charge_box_id, status, ${epochMs(sql`expires_at`)} as expires_ms from scan_pairs
         where status in ('armed', 'matched') and expires_at > ${at(now)}`,
   );
   return new Map(

@@ -75,9 +75,7 @@ export async function insertPendingStart(
 ): Promise<void> {
   await db.rows(sql`
     insert into pending_starts (charge_box_id, connector_id, id_tag, recorded_at)
-    values (${args.chargeBoxId}, ${args.connectorId}, ${args.idTag}, ${
-    at(args.now)
-  })`);
+    values (${args.chargeBoxId}, ${args.connectorId}, ${args.idTag}, ${at(args.now)})`);
 }
 
 /** One sample as stored: values stay the strings OCPP sent. */
@@ -130,26 +128,19 @@ export async function recordMeterReading(
   const r = args.reading;
   const s = args.samples;
   const readingAt = at(r.at);
-  const register = r.registerMwh === null
-    ? sql`null::bigint`
-    : sql`${r.registerMwh}::bigint`;
-  const power = r.powerW === null
-    ? sql`null::float8`
-    : sql`${r.powerW}::float8`;
+  const register = r.registerMwh === null ? sql`null::bigint` : sql`${r.registerMwh}::bigint`;
+  const power = r.powerW === null ? sql`null::float8` : sql`${r.powerW}::float8`;
 
   // Values the update computes, each from the stored row (ls) and this call (excluded).
-  const newStart =
-    sql`case when excluded.start_from_begin and not ls.start_from_begin
+  const newStart = sql`case when excluded.start_from_begin and not ls.start_from_begin
       then excluded.start_register_mwh
       else coalesce(ls.start_register_mwh, excluded.start_register_mwh) end`;
-  const advances =
-    sql`(excluded.latest_register_mwh is not null and (ls.latest_register_mwh is null
+  const advances = sql`(excluded.latest_register_mwh is not null and (ls.latest_register_mwh is null
       or (excluded.latest_register_at >= ls.latest_register_at
           and excluded.latest_register_mwh >= ls.latest_register_mwh)))`;
   const newLatest =
     sql`case when ${advances} then excluded.latest_register_mwh else ls.latest_register_mwh end`;
-  const newEnergy =
-    sql`greatest(ls.energy_mwh, coalesce(${newLatest} - ${newStart}, 0))`;
+  const newEnergy = sql`greatest(ls.energy_mwh, coalesce(${newLatest} - ${newStart}, 0))`;
   const powerAdvances = sql`(excluded.last_power_w is not null
       and (ls.last_power_at is null or excluded.last_power_at >= ls.last_power_at))`;
 
@@ -165,9 +156,7 @@ export async function recordMeterReading(
                   ${pgTextArray(s.map((x) => x.value))}::text[],
                   ${pgTextArray(s.map((x) => x.unit))}::text[],
                   ${pgTextArray(s.map((x) => x.context))}::text[],
-                  ${
-    pgTextArray(s.map((x) => x.location))
-  }::text[]) as x(m, p, f, v, u, c, l)
+                  ${pgTextArray(s.map((x) => x.location))}::text[]) as x(m, p, f, v, u, c, l)
       on conflict do nothing
       returning 1
     ), claimed as (
@@ -193,9 +182,7 @@ export async function recordMeterReading(
         ${register}, ${r.isBegin && r.registerMwh !== null},
         ${register}, case when ${register} is null then null else ${readingAt} end,
         0, ${power}, case when ${power} is null then null else ${readingAt} end,
-        ${readingAt}, ${readingAt}, ${at(args.now)}, ${
-    r.ends ? readingAt : sql`null::timestamptz`
-  }
+        ${readingAt}, ${readingAt}, ${at(args.now)}, ${r.ends ? readingAt : sql`null::timestamptz`}
       from (select (select id_tag from claimed) as id_tag) c
       where exists (select 1 from inserted)
       on conflict (transaction_pk) do update set
@@ -235,8 +222,7 @@ export async function recordMeterReading(
  * Lago `transaction_id` prefix of a reading's usage event; the energy after
  * the reading completes it. Deterministic: a resend is a duplicate to Lago.
  */
-const readingEventId = (r: SessionReading) =>
-  `es-${r.transactionPk}-${r.at.getTime()}-`;
+const readingEventId = (r: SessionReading) => `es-${r.transactionPk}-${r.at.getTime()}-`;
 
 /** Open sessions, and those ended within `endedSince` (so a card can show "ended"). */
 export async function listLiveSessions(
@@ -246,11 +232,7 @@ export async function listLiveSessions(
   const rows = await db.rows<SessionRow>(sql`
     select ${SESSION_COLUMNS(sql`s`)} from live_sessions s
     where (s.ended_at is null or s.ended_at >= ${at(args.endedSince)})
-      ${
-    args.customerId === undefined
-      ? sql``
-      : sql`and s.customer_id = ${args.customerId}`
-  }
+      ${args.customerId === undefined ? sql`` : sql`and s.customer_id = ${args.customerId}`}
     order by s.started_at desc
     limit 500`);
   return rows.map(toSession);
@@ -284,9 +266,7 @@ export async function pruneStalePendingStarts(
  */
 function pgTextArray(values: Array<string | null>): string {
   const items = values.map((v) =>
-    v === null
-      ? "NULL"
-      : `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`
+    v === null ? "NULL" : `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`
   );
   return `{${items.join(",")}}`;
 }

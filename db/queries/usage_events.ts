@@ -83,13 +83,9 @@ export async function markDelivered(
   if (!args.ids.length) return;
   await db.rows(sql`
     update usage_events
-    set status = 'delivered', delivered_at = ${
-    at(args.now)
-  }, lease_owner = null,
+    set status = 'delivered', delivered_at = ${at(args.now)}, lease_owner = null,
         lease_until = null, last_error = null
-    where id = any(${`{${
-    args.ids.join(",")
-  }}`}::bigint[]) and lease_owner = ${args.owner}`);
+    where id = any(${`{${args.ids.join(",")}}`}::bigint[]) and lease_owner = ${args.owner}`);
 }
 
 /** Puts events in the dead-letter state with the reason; an admin can retry them. */
@@ -100,13 +96,9 @@ export async function markDead(
   if (!args.ids.length) return;
   await db.rows(sql`
     update usage_events
-    set status = 'dead', last_error = ${
-    args.reason.slice(0, 1000)
-  }, lease_owner = null,
+    set status = 'dead', last_error = ${args.reason.slice(0, 1000)}, lease_owner = null,
         lease_until = null, attempts = attempts + 1
-    where id = any(${`{${
-    args.ids.join(",")
-  }}`}::bigint[]) and lease_owner = ${args.owner}`);
+    where id = any(${`{${args.ids.join(",")}}`}::bigint[]) and lease_owner = ${args.owner}`);
 }
 
 /** Gives events back for a later try: counted as a failure when `failed`. */
@@ -123,14 +115,10 @@ export async function releaseEvents(
   if (!args.ids.length) return;
   await db.rows(sql`
     update usage_events
-    set lease_owner = null, lease_until = null, next_attempt_at = ${
-    at(args.nextAttemptAt)
-  },
+    set lease_owner = null, lease_until = null, next_attempt_at = ${at(args.nextAttemptAt)},
         attempts = attempts + ${args.failed ? 1 : 0},
         last_error = coalesce(${args.reason ?? null}, last_error)
-    where id = any(${`{${
-    args.ids.join(",")
-  }}`}::bigint[]) and lease_owner = ${args.owner}`);
+    where id = any(${`{${args.ids.join(",")}}`}::bigint[]) and lease_owner = ${args.owner}`);
 }
 
 /** Dead-lettered events back to pending, now. Returns how many. */
@@ -139,14 +127,10 @@ export async function retryDeadEvents(
   args: { ids?: number[]; now: Date },
 ) {
   const rows = await db.rows(sql`
-    update usage_events set status = 'pending', attempts = 0, next_attempt_at = ${
-    at(args.now)
-  },
+    update usage_events set status = 'pending', attempts = 0, next_attempt_at = ${at(args.now)},
       last_error = null
     where status = 'dead'
-      ${
-    args.ids ? sql`and id = any(${`{${args.ids.join(",")}}`}::bigint[])` : sql``
-  }
+      ${args.ids ? sql`and id = any(${`{${args.ids.join(",")}}`}::bigint[])` : sql``}
     returning 1`);
   return rows.length;
 }
@@ -175,9 +159,7 @@ export async function queueFigures(
     select
       count(*) filter (where e.status = 'pending')::int as pending,
       coalesce(sum(e.delta_mwh) filter (where e.status = 'pending'), 0)::float8 as pending_mwh,
-      ${
-    epochMs(sql`min(e.created_at) filter (where e.status = 'pending')`)
-  } as oldest_ms,
+      ${epochMs(sql`min(e.created_at) filter (where e.status = 'pending')`)} as oldest_ms,
       count(*) filter (where e.status = 'pending' and s.id_tag is null)::int as no_tag,
       count(*) filter (where e.status = 'pending' and s.id_tag is not null and t.customer_id is null)::int
         as tag_without_customer,
@@ -187,9 +169,7 @@ export async function queueFigures(
       count(*) filter (where e.status = 'held')::int as held,
       count(*) filter (where e.status = 'delivered')::int as delivered,
       count(*) filter (where e.status = 'delivered'
-        and e.delivered_at > ${
-    at(new Date(now.getTime() - 60_000))
-  })::int as delivered_last_minute
+        and e.delivered_at > ${at(new Date(now.getTime() - 60_000))})::int as delivered_last_minute
     from usage_events e
     left join live_sessions s on s.transaction_pk = e.transaction_pk
     left join tags t on t.id_tag = s.id_tag

@@ -4,7 +4,5 @@
 export function mwhToKwhString(mwh: number): string {
   const sign = mwh < 0 ? "-" : "";
   const abs = Math.abs(mwh);
-  return `${sign}${Math.floor(abs / 1_000_000)}.${
-    String(abs % 1_000_000).padStart(6, "0")
-  }`;
+  return `${sign}${Math.floor(abs / 1_000_000)}.${String(abs % 1_000_000).padStart(6, "0")}`;
 }

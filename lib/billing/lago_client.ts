@@ -30,8 +30,7 @@ export interface LagoSender {
 }
 
 /** Lago's answer to a `transaction_id` it already has (self-hosted storage): already delivered. */
-export const isAlreadyStored = (error: string) =>
-  /value_already_exist/.test(error);
+export const isAlreadyStored = (error: string) => /value_already_exist/.test(error);
 
 export function createLagoSender(
   options: { apiUrl: string; apiKey: string; timeoutMs?: number },

@@ -15,11 +15,7 @@ import {
 } from "../../db/queries/usage_events.ts";
 import type { Clock } from "../clock.ts";
 import { errorSummary, type Logger } from "../logging.ts";
-import {
-  isAlreadyStored,
-  type LagoEvent,
-  type LagoSender,
-} from "./lago_client.ts";
+import { isAlreadyStored, type LagoEvent, type LagoSender } from "./lago_client.ts";
 import { mwhToKwhString } from "./kwh.ts";
 
 export const LAGO_BATCH_LIMIT = 100;

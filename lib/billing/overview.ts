@@ -1,9 +1,6 @@
 /** The billing figures of `GET /api/admin/billing` and the admin billing page. */
 import { listSweepRuns, type SweepRun } from "../../db/queries/billing.ts";
-import {
-  listProblemEvents,
-  queueFigures,
-} from "../../db/queries/usage_events.ts";
+import { listProblemEvents, queueFigures } from "../../db/queries/usage_events.ts";
 import type { Database } from "../../db/client.ts";
 import type { Clock } from "../clock.ts";
 import type { Billing } from "./service.ts";

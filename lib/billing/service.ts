@@ -92,9 +92,7 @@ export function createBilling(
   );
   // One sweep at a time in this process; across instances the per-transaction lock decides.
   const sweepNow = (trigger: string, transactionPk?: number) =>
-    sweeping = sweeping.catch(() => {}).then(() =>
-      runSweep(sweep, { trigger, transactionPk })
-    );
+    sweeping = sweeping.catch(() => {}).then(() => runSweep(sweep, { trigger, transactionPk }));
 
   return {
     lagoStatus,

@@ -44,9 +44,7 @@ export const handler: Handlers = {
               {o.lago.configured
                 ? o.lago.lastError && o.lago.lastErrorAt &&
                     (o.lago.lastSuccessAt ?? "") < o.lago.lastErrorAt
-                  ? `Last error ${
-                    formatDate(o.lago.lastErrorAt)
-                  }: ${o.lago.lastError}`
+                  ? `Last error ${formatDate(o.lago.lastErrorAt)}: ${o.lago.lastError}`
                   : o.lago.lastSuccessAt
                   ? `Last delivery ${formatDate(o.lago.lastSuccessAt)}`
                   : "Nothing sent yet"
@@ -79,9 +77,7 @@ export const handler: Handlers = {
             <p class="muted small">
               pending ({o.queue.pendingKwh} kWh)
               {o.queue.oldestPendingAgeSeconds !== null &&
-                `, oldest ${
-                  formatDuration(o.queue.oldestPendingAgeSeconds * 1000)
-                }`}
+                `, oldest ${formatDuration(o.queue.oldestPendingAgeSeconds * 1000)}`}
             </p>
           </section>
           <section class="panel stat">
@@ -101,18 +97,15 @@ export const handler: Handlers = {
           <ul class="plain">
             <li>
               <strong>{o.unbillable.noTag}</strong>{" "}
-              from sessions whose card is not known yet (SteVe's API fills it
-              in)
+              from sessions whose card is not known yet (SteVe's API fills it in)
             </li>
             <li>
               <strong>{o.unbillable.tagWithoutCustomer}</strong>{" "}
-              from cards not linked to a customer —{" "}
-              <a href="/admin/customers">link the card</a>
+              from cards not linked to a customer — <a href="/admin/customers">link the card</a>
             </li>
             <li>
               <strong>{o.unbillable.customerWithoutSubscription}</strong>{" "}
-              from customers without a Lago subscription —{" "}
-              <a href="/admin/customers">set it</a>
+              from customers without a Lago subscription — <a href="/admin/customers">set it</a>
             </li>
           </ul>
         </section>
@@ -131,36 +124,32 @@ export const handler: Handlers = {
               </form>
             )}
           </div>
-          {o.problems.length === 0
-            ? <p class="muted">None.</p>
-            : (
-              <table class="table">
-                <thead>
-                  <tr>
-                    <th scope="col">Event</th>
-                    <th scope="col">Transaction</th>
-                    <th scope="col">kWh</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Reason</th>
+          {o.problems.length === 0 ? <p class="muted">None.</p> : (
+            <table class="table">
+              <thead>
+                <tr>
+                  <th scope="col">Event</th>
+                  <th scope="col">Transaction</th>
+                  <th scope="col">kWh</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Reason</th>
+                </tr>
+              </thead>
+              <tbody>
+                {o.problems.map((p) => (
+                  <tr key={p.id}>
+                    <td class="mono small">{p.eventId}</td>
+                    <td>{p.transactionPk}</td>
+                    <td>{p.kwh}</td>
+                    <td>
+                      {p.status === "dead" ? "dead letter" : "held (negative, not sent)"}
+                    </td>
+                    <td class="small">{p.reason ?? "—"}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {o.problems.map((p) => (
-                    <tr key={p.id}>
-                      <td class="mono small">{p.eventId}</td>
-                      <td>{p.transactionPk}</td>
-                      <td>{p.kwh}</td>
-                      <td>
-                        {p.status === "dead"
-                          ? "dead letter"
-                          : "held (negative, not sent)"}
-                      </td>
-                      <td class="small">{p.reason ?? "—"}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
+                ))}
+              </tbody>
+            </table>
+          )}
         </section>
 
         <section class="panel">

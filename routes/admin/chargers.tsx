@@ -80,9 +80,7 @@ async function chargersPage(
                   class="qr"
                   dangerouslySetInnerHTML={{ __html: svg }}
                   role="img"
-                  aria-label={`QR code for ${
-                    charger.name ?? charger.chargeBoxId
-                  }`}
+                  aria-label={`QR code for ${charger.name ?? charger.chargeBoxId}`}
                 />
                 <div class="charger-info">
                   <h3>{charger.name ?? <span class="muted">Unnamed</span>}</h3>
@@ -121,9 +119,7 @@ async function chargersPage(
                   </form>
                   <div class="actions">
                     <a
-                      href={`/admin/chargers/print?id=${
-                        encodeURIComponent(charger.chargeBoxId)
-                      }`}
+                      href={`/admin/chargers/print?id=${encodeURIComponent(charger.chargeBoxId)}`}
                     >
                       Print
                     </a>

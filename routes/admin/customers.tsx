@@ -20,9 +20,7 @@ const CustomerForm = z.object({
     z.email("Enter a valid email address.").or(z.literal("")),
   )
     .transform((s) => s || null),
-  lagoSubscriptionId: z.string().trim().max(255).optional().transform((s) =>
-    s || null
-  ),
+  lagoSubscriptionId: z.string().trim().max(255).optional().transform((s) => s || null),
 });
 const TagForm = z.object({
   idTag: z.string().trim().pipe(ocppIdentifier),
@@ -62,9 +60,7 @@ async function customersPage(c: AppContext, error?: string) {
           <input id="tag-id" name="idTag" required maxLength={255} />
           <label for="tag-customer">Customer</label>
           <select id="tag-customer" name="customerId" required>
-            {customers.map((cu) => (
-              <option key={cu.id} value={cu.id}>{cu.name}</option>
-            ))}
+            {customers.map((cu) => <option key={cu.id} value={cu.id}>{cu.name}</option>)}
           </select>
           <button
             type="submit"
@@ -75,117 +71,112 @@ async function customersPage(c: AppContext, error?: string) {
           </button>
         </form>
       </div>
-      {customers.length === 0
-        ? <p class="empty">No customers yet.</p>
-        : (
-          <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">Customer</th>
-                <th scope="col">Cards</th>
-                <th scope="col">
-                  <span class="visually-hidden">Edit</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {customers.map((cu) => (
-                <tr key={cu.id}>
-                  <td>
-                    <strong>{cu.name}</strong>
-                    <div class="muted small">
-                      {cu.email ?? "no email"} ·{" "}
-                      <span class="mono">{cu.id}</span>
-                    </div>
-                    <div class="small">
-                      {cu.lagoSubscriptionId
-                        ? (
-                          <>
-                            Lago:{" "}
-                            <span class="mono">{cu.lagoSubscriptionId}</span>
-                          </>
-                        )
-                        : (
-                          <span class="badge badge-warn">
-                            No Lago subscription: not billed
-                          </span>
-                        )}
-                    </div>
-                  </td>
-                  <td>
-                    {cu.tags.length === 0
-                      ? <span class="muted">none</span>
-                      : cu.tags.map((tag) => (
-                        <form
-                          method="post"
-                          action="/admin/customers/tags"
-                          class="tag-chip"
-                          key={tag}
-                        >
-                          <input type="hidden" name="_csrf" value={csrf} />
-                          <input type="hidden" name="idTag" value={tag} />
-                          <input type="hidden" name="customerId" value="" />
-                          <span class="mono">{tag}</span>
-                          <button
-                            type="submit"
-                            class="link danger"
-                            aria-label={`Unlink card ${tag}`}
-                          >
-                            ×
-                          </button>
-                        </form>
-                      ))}
-                  </td>
-                  <td>
-                    <details>
-                      <summary>Edit</summary>
+      {customers.length === 0 ? <p class="empty">No customers yet.</p> : (
+        <table class="table">
+          <thead>
+            <tr>
+              <th scope="col">Customer</th>
+              <th scope="col">Cards</th>
+              <th scope="col">
+                <span class="visually-hidden">Edit</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {customers.map((cu) => (
+              <tr key={cu.id}>
+                <td>
+                  <strong>{cu.name}</strong>
+                  <div class="muted small">
+                    {cu.email ?? "no email"} · <span class="mono">{cu.id}</span>
+                  </div>
+                  <div class="small">
+                    {cu.lagoSubscriptionId
+                      ? (
+                        <>
+                          Lago: <span class="mono">{cu.lagoSubscriptionId}</span>
+                        </>
+                      )
+                      : (
+                        <span class="badge badge-warn">
+                          No Lago subscription: not billed
+                        </span>
+                      )}
+                  </div>
+                </td>
+                <td>
+                  {cu.tags.length === 0
+                    ? <span class="muted">none</span>
+                    : cu.tags.map((tag) => (
                       <form
                         method="post"
-                        action="/admin/customers"
-                        class="stack"
+                        action="/admin/customers/tags"
+                        class="tag-chip"
+                        key={tag}
                       >
                         <input type="hidden" name="_csrf" value={csrf} />
-                        <input type="hidden" name="id" value={cu.id} />
-                        <label for={`name-${cu.id}`}>Name</label>
-                        <input
-                          id={`name-${cu.id}`}
-                          name="name"
-                          value={cu.name}
-                          required
-                          maxLength={200}
-                        />
-                        <label for={`email-${cu.id}`}>Email</label>
-                        <input
-                          id={`email-${cu.id}`}
-                          name="email"
-                          type="email"
-                          value={cu.email ?? ""}
-                        />
-                        <label for={`sub-${cu.id}`}>Lago subscription ID</label>
-                        <input
-                          id={`sub-${cu.id}`}
-                          name="lagoSubscriptionId"
-                          value={cu.lagoSubscriptionId ?? ""}
-                          maxLength={255}
-                        />
-                        <button type="submit" class="button secondary small">
-                          Save
+                        <input type="hidden" name="idTag" value={tag} />
+                        <input type="hidden" name="customerId" value="" />
+                        <span class="mono">{tag}</span>
+                        <button
+                          type="submit"
+                          class="link danger"
+                          aria-label={`Unlink card ${tag}`}
+                        >
+                          ×
                         </button>
                       </form>
-                    </details>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+                    ))}
+                </td>
+                <td>
+                  <details>
+                    <summary>Edit</summary>
+                    <form
+                      method="post"
+                      action="/admin/customers"
+                      class="stack"
+                    >
+                      <input type="hidden" name="_csrf" value={csrf} />
+                      <input type="hidden" name="id" value={cu.id} />
+                      <label for={`name-${cu.id}`}>Name</label>
+                      <input
+                        id={`name-${cu.id}`}
+                        name="name"
+                        value={cu.name}
+                        required
+                        maxLength={200}
+                      />
+                      <label for={`email-${cu.id}`}>Email</label>
+                      <input
+                        id={`email-${cu.id}`}
+                        name="email"
+                        type="email"
+                        value={cu.email ?? ""}
+                      />
+                      <label for={`sub-${cu.id}`}>Lago subscription ID</label>
+                      <input
+                        id={`sub-${cu.id}`}
+                        name="lagoSubscriptionId"
+                        value={cu.lagoSubscriptionId ?? ""}
+                        maxLength={255}
+                      />
+                      <button type="submit" class="button secondary small">
+                        Save
+                      </button>
+                    </form>
+                  </details>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </Page>,
     error ? 400 : 200,
   );
 }
 
-const firstMessage = (error: z.ZodError) =>
-  error.issues[0]?.message ?? "Check the form.";
+const firstMessage = (error: z.ZodError) => error.issues[0]?.message ?? "Check the form.";
 
 export const handler: Handlers = {
   GET: (c) => customersPage(c),

@@ -20,8 +20,7 @@ function SetupPage(
       <section class="auth-card">
         <h1>Create the first admin</h1>
         <p class="muted">
-          This link works once. You can add more admins later with `deno task
-          admin`.
+          This link works once. You can add more admins later with `deno task admin`.
         </p>
         {props.error && <p class="alert" role="alert">{props.error}</p>}
         <form
@@ -60,8 +59,7 @@ const invalid = (
     <section class="auth-card">
       <h1>This setup link is no longer valid</h1>
       <p>
-        An admin already exists, or the link expired.{" "}
-        <a href="/admin/login">Log in</a>.
+        An admin already exists, or the link expired. <a href="/admin/login">Log in</a>.
       </p>
     </section>
   </Page>

@@ -20,8 +20,8 @@ export const handler: Handlers = {
           <section class="scan">
             <h1>This QR code doesn't work</h1>
             <p class="lead">
-              It may have been replaced. Scan the code printed on the charger
-              itself, or start charging with your card as usual.
+              It may have been replaced. Scan the code printed on the charger itself, or start
+              charging with your card as usual.
             </p>
           </section>
         </Page>,

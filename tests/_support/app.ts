@@ -4,11 +4,7 @@ import type { Clock } from "../../lib/clock.ts";
 import { type Config, loadConfig } from "../../lib/config.ts";
 import type { EventMap, Topic } from "../../lib/event_bus.ts";
 import { buildDeps, type RunningServer, serve } from "../../lib/server.ts";
-import {
-  type HmacSubtle,
-  resetHmacKeyCache,
-  signBody,
-} from "../../lib/signed_request.ts";
+import { type HmacSubtle, resetHmacKeyCache, signBody } from "../../lib/signed_request.ts";
 
 export const PREAUTH_KEY = "preauth-test-key-0123456789abcdef0123456789";
 export const METER_KEY = "metervalue-test-key-0123456789abcdef01234567";
@@ -110,16 +106,13 @@ export async function jsonOf(
   response: Response,
 ): Promise<{ status: number; type: string; body: Json }> {
   const type = response.headers.get("content-type") ?? "";
-  const body = type.includes("json")
-    ? await response.json()
-    : await response.text();
+  const body = type.includes("json") ? await response.json() : await response.text();
   return { status: response.status, type, body };
 }
 
 let counter = 0;
 /** A fresh identifier for this test run, so cases never share rows. */
-export const uniqueId = (prefix: string) =>
-  `${prefix}-${Date.now().toString(36)}-${++counter}`;
+export const uniqueId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++counter}`;
 
 /** A browser as far as cookies go: keeps what the app sets and sends it back. */
 export class CookieClient {

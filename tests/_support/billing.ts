@@ -2,10 +2,7 @@
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
-import {
-  deliverOnce,
-  type LagoWorkerDeps,
-} from "../../lib/billing/lago_worker.ts";
+import { deliverOnce, type LagoWorkerDeps } from "../../lib/billing/lago_worker.ts";
 import { createLagoSender } from "../../lib/billing/lago_client.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { type FakeLago, startFakeLago } from "../fakes/fake_lago.ts";

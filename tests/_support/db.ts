@@ -60,9 +60,7 @@ export async function openTestDatabase(
     const db = await openDatabase({});
     return { ...db, [Symbol.asyncDispose]: () => db.close() };
   }
-  const name = `es_test_${
-    crypto.randomUUID().replaceAll("-", "").slice(0, 16)
-  }`;
+  const name = `es_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   await adminQuery(`create database ${name}`);
   const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
   const db = await openDatabase({ url, poolSize: options.poolSize ?? 20 });

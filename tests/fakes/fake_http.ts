@@ -71,9 +71,7 @@ export function fakeResponse(
   return new Response(html ? body : JSON.stringify(body), {
     status,
     headers: {
-      "content-type": html
-        ? "text/html; charset=utf-8"
-        : "application/json; charset=utf-8",
+      "content-type": html ? "text/html; charset=utf-8" : "application/json; charset=utf-8",
       ...headers,
     },
   });

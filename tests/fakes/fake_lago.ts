@@ -114,12 +114,9 @@ export function startFakeLago(options: FakeLagoOptions = {}): FakeLago {
     });
 
   function validate(raw: unknown, seen: Set<string>): Errors {
-    const e: Record<string, unknown> = typeof raw === "object" && raw
-      ? { ...raw }
-      : {};
+    const e: Record<string, unknown> = typeof raw === "object" && raw ? { ...raw } : {};
     const errors: Errors = {};
-    const fail = (field: string, code: string) =>
-      (errors[field] ??= []).push(code);
+    const fail = (field: string, code: string) => (errors[field] ??= []).push(code);
     const blank = (v: unknown) => typeof v !== "string" || v === "";
     const [id, sub] = [e.transaction_id, e.external_subscription_id];
     if (blank(id)) fail("transaction_id", "value_is_mandatory");
@@ -160,9 +157,7 @@ export function startFakeLago(options: FakeLagoOptions = {}): FakeLago {
     if (failure) {
       const { status, retryAfterSeconds: wait } = failure;
       const body = failure.body ?? { status, error: reasonPhrase(status) };
-      const headers = wait === undefined
-        ? undefined
-        : { "retry-after": `${wait}` };
+      const headers = wait === undefined ? undefined : { "retry-after": `${wait}` };
       return fakeResponse(status, body, headers);
     }
     if (request.headers.get("authorization") !== `Bearer ${apiKey}`) {

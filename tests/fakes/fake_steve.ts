@@ -131,9 +131,7 @@ export function startFakeSteve(options: FakeSteveOptions = {}): FakeSteve {
       const legacy = options.legacyFromTo;
       if (!legacy || type !== "ALL") {
         list = list.filter((t) => {
-          const at = legacy && type === "STOPPED"
-            ? t.stopTimestamp!
-            : t.startTimestamp;
+          const at = legacy && type === "STOPPED" ? t.stopTimestamp! : t.startTimestamp;
           return from <= Date.parse(at) && Date.parse(at) <= to;
         });
       }

@@ -1,10 +1,6 @@
 /** The fake SteVe over real HTTP: Basic auth, the query filters, failure modes. */
 import assert from "node:assert/strict";
-import {
-  type FakeSteve,
-  startFakeSteve,
-  type SteveTransaction,
-} from "./fake_steve.ts";
+import { type FakeSteve, startFakeSteve, type SteveTransaction } from "./fake_steve.ts";
 
 function basic(user: string, password: string): string {
   return `Basic ${btoa(`${user}:${password}`)}`;
@@ -144,8 +140,7 @@ function dayOfSessions(fake: FakeSteve): void {
   }
 }
 
-const WINDOW =
-  "periodType=FROM_TO&from=2025-03-01T10:00:00.000Z&to=2025-03-01T11:00:00.000Z";
+const WINDOW = "periodType=FROM_TO&from=2025-03-01T10:00:00.000Z&to=2025-03-01T11:00:00.000Z";
 
 Deno.test("fake steve - FROM_TO keeps sessions that started in [from, to], both ends inclusive", async () => {
   await using fake = startFakeSteve();
@@ -165,8 +160,7 @@ Deno.test("fake steve - FROM_TO keeps sessions that started in [from, to], both 
     >;
     assert.equal(body.message, "The values 'From' and 'To' must be both set");
   }
-  const backwards =
-    "periodType=FROM_TO&from=2025-03-01T11:00:00Z&to=2025-03-01T10:00:00Z";
+  const backwards = "periodType=FROM_TO&from=2025-03-01T11:00:00Z&to=2025-03-01T10:00:00Z";
   const body = await expectJson(await list(fake, backwards), 400) as Record<
     string,
     unknown

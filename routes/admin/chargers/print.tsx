@@ -10,9 +10,7 @@ export const handler: Handlers = {
   async GET(c) {
     const { db, config } = c.get("deps");
     const only = c.req.query("id");
-    const chargers = (await listChargers(db)).filter((ch) =>
-      !only || ch.chargeBoxId === only
-    );
+    const chargers = (await listChargers(db)).filter((ch) => !only || ch.chargeBoxId === only);
     const sheets = await Promise.all(
       chargers.map(async (ch) => ({
         ch,

@@ -4,11 +4,7 @@ import type { Handlers } from "../../../../lib/app_deps.ts";
 import { AppError } from "../../../../lib/errors.ts";
 import { customerId } from "../../../../lib/identifiers.ts";
 import { parseWith, readJsonBody } from "../../../../lib/json_body.ts";
-import {
-  type Customer,
-  getCustomer,
-  upsertCustomer,
-} from "../../../../db/queries/customers.ts";
+import { type Customer, getCustomer, upsertCustomer } from "../../../../db/queries/customers.ts";
 
 const CustomerBody = z.object({
   name: z.string().trim().min(1).max(200),
