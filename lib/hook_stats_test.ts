@@ -1,18 +1,10 @@
 import assert from "node:assert/strict";
+import { opensslHmacHex } from "../tests/_support/openssl.ts";
 import { FINGERPRINT_LABEL, HookStats, keyFingerprint } from "./hook_stats.ts";
 
 Deno.test("keyFingerprint - what docs/operations.md's openssl line prints, never the key", async () => {
   const key = "f".repeat(64);
-  const openssl = new Deno.Command("openssl", {
-    args: ["dgst", "-sha256", "-hmac", key],
-    stdin: "piped",
-    stdout: "piped",
-  }).spawn();
-  const writer = openssl.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(FINGERPRINT_LABEL));
-  await writer.close();
-  const out = new TextDecoder().decode((await openssl.output()).stdout).trim()
-    .split(" ").at(-1)!;
+  const out = await opensslHmacHex(key, FINGERPRINT_LABEL);
   assert.equal(keyFingerprint(key), out.slice(0, 16));
   assert.notEqual(keyFingerprint(key), keyFingerprint(key + "x"));
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { opensslHmacHex } from "../tests/_support/openssl.ts";
 import { decodeHex, MAX_SIGNED_BODY_BYTES, readBodyBytes, signBody } from "./signed_request.ts";
 import { AppError } from "./errors.ts";
 
@@ -12,16 +13,7 @@ Deno.test("signBody - RFC 4231 test case 2 known answer", async () => {
 Deno.test("signBody - matches the runbook's openssl one-liner for its example body", async () => {
   // printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$KEY" -hex
   const body = '{"idTag":"TEST","chargeBoxId":"TEST","connectorId":1,"isStartTx":false,"ts":0}';
-  const cmd = new Deno.Command("openssl", {
-    args: ["dgst", "-sha256", "-hmac", "k".repeat(40), "-hex"],
-    stdin: "piped",
-    stdout: "piped",
-  }).spawn();
-  const writer = cmd.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(body));
-  await writer.close();
-  const out = new TextDecoder().decode((await cmd.output()).stdout).trim()
-    .split(" ").at(-1);
+  const out = await opensslHmacHex("k".repeat(40), body);
   assert.equal(await signBody("k".repeat(40), body), out);
 });
 

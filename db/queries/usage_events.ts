@@ -75,6 +75,9 @@ export async function claimEvents(
   })).sort((a, b) => a.id - b.id);
 }
 
+/** A bigint[] parameter, bound the same way by every driver. */
+const idArray = (ids: number[]) => sql`${`{${ids.join(",")}}`}::bigint[]`;
+
 /** Marks this owner's claimed events delivered (Lago stored them, or already had them). */
 export async function markDelivered(
   db: Executor,
@@ -85,7 +88,7 @@ export async function markDelivered(
     update usage_events
     set status = 'delivered', delivered_at = ${at(args.now)}, lease_owner = null,
         lease_until = null, last_error = null
-    where id = any(${`{${args.ids.join(",")}}`}::bigint[]) and lease_owner = ${args.owner}`);
+    where id = any(${idArray(args.ids)}) and lease_owner = ${args.owner}`);
 }
 
 /** Puts events in the dead-letter state with the reason; an admin can retry them. */
@@ -98,7 +101,7 @@ export async function markDead(
     update usage_events
     set status = 'dead', last_error = ${args.reason.slice(0, 1000)}, lease_owner = null,
         lease_until = null, attempts = attempts + 1
-    where id = any(${`{${args.ids.join(",")}}`}::bigint[]) and lease_owner = ${args.owner}`);
+    where id = any(${idArray(args.ids)}) and lease_owner = ${args.owner}`);
 }
 
 /** Gives events back for a later try: counted as a failure when `failed`. */
@@ -118,7 +121,7 @@ export async function releaseEvents(
     set lease_owner = null, lease_until = null, next_attempt_at = ${at(args.nextAttemptAt)},
         attempts = attempts + ${args.failed ? 1 : 0},
         last_error = coalesce(${args.reason ?? null}, last_error)
-    where id = any(${`{${args.ids.join(",")}}`}::bigint[]) and lease_owner = ${args.owner}`);
+    where id = any(${idArray(args.ids)}) and lease_owner = ${args.owner}`);
 }
 
 /** Dead-lettered events back to pending, now. Returns how many. */
@@ -130,7 +133,7 @@ export async function retryDeadEvents(
     update usage_events set status = 'pending', attempts = 0, next_attempt_at = ${at(args.now)},
       last_error = null
     where status = 'dead'
-      ${args.ids ? sql`and id = any(${`{${args.ids.join(",")}}`}::bigint[])` : sql``}
+      ${args.ids ? sql`and id = any(${idArray(args.ids)})` : sql``}
     returning 1`);
   return rows.length;
 }

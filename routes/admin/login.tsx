@@ -5,6 +5,7 @@ import { csrfToken } from "../../lib/csrf.ts";
 import { AppError } from "../../lib/errors.ts";
 import { renderPage } from "../../lib/html.ts";
 import { setAdminSessionCookie } from "../../lib/web_sessions.ts";
+import { CredentialsFields } from "../../components/CredentialsFields.tsx";
 import { Page } from "../../components/Page.tsx";
 
 function LoginPage(
@@ -22,23 +23,7 @@ function LoginPage(
           action={`/admin/login?next=${encodeURIComponent(props.next)}`}
         >
           <input type="hidden" name="_csrf" value={props.csrf} />
-          <label for="email">Email</label>
-          <input
-            id="email"
-            name="email"
-            type="email"
-            autocomplete="username"
-            required
-            value={props.email ?? ""}
-          />
-          <label for="password">Password</label>
-          <input
-            id="password"
-            name="password"
-            type="password"
-            autocomplete="current-password"
-            required
-          />
+          <CredentialsFields email={props.email} />
           <button type="submit" class="button wide">Log in</button>
         </form>
       </section>

@@ -10,6 +10,7 @@ import {
 import { csrfToken } from "../../lib/csrf.ts";
 import { renderPage } from "../../lib/html.ts";
 import { setAdminSessionCookie } from "../../lib/web_sessions.ts";
+import { CredentialsFields } from "../../components/CredentialsFields.tsx";
 import { Page } from "../../components/Page.tsx";
 
 function SetupPage(
@@ -28,23 +29,7 @@ function SetupPage(
           action={`/admin/setup?token=${encodeURIComponent(props.token)}`}
         >
           <input type="hidden" name="_csrf" value={props.csrf} />
-          <label for="email">Email</label>
-          <input
-            id="email"
-            name="email"
-            type="email"
-            required
-            value={props.email ?? ""}
-          />
-          <label for="password">Password</label>
-          <input
-            id="password"
-            name="password"
-            type="password"
-            minLength={MIN_PASSWORD_LENGTH}
-            required
-          />
-          <p class="hint">At least {MIN_PASSWORD_LENGTH} characters.</p>
+          <CredentialsFields email={props.email} newPasswordMinLength={MIN_PASSWORD_LENGTH} />
           <button type="submit" class="button wide">
             Create admin and log in
           </button>
