@@ -375,4 +375,34 @@ forEachDatabase("billing: the reconciliation sweep", async (t, db) => {
       assert.equal(overview.sweeps[0].id, run.id);
     },
   );
+
+  await t.step("soon after a Transaction.End the sweep bills what SteVe recorded", async () => {
+    await using rig = await startBillingRig({ db });
+    const stop = rig.app.deps.billing.start({ workerIdleMs: 50, sweepAfterEndMs: 100 });
+    try {
+      const dee = await billedCustomer(rig);
+      const tx = await startSession(rig, dee.tag, "1000");
+      const now = Date.now();
+      rig.steve.addTransaction({
+        id: tx.pk,
+        chargeBoxId: tx.box,
+        connectorId: 1,
+        ocppIdTag: dee.tag,
+        startTimestamp: new Date(now - 3_600_000).toISOString(),
+        startValue: "1000",
+        stopTimestamp: new Date(now).toISOString(),
+        stopValue: "9999.999",
+      });
+      // The End reading carries a lower register than SteVe's stop value (a lost last sample).
+      await reading(rig.app, tx, minute(30), "9000", "Transaction.End");
+      for (let i = 0; i < 100 && rig.lago.sum(dee.subscription) !== "8.999999"; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(rig.lago.sum(dee.subscription), "8.999999");
+      const overview = await (await rig.app.admin("GET", "/api/admin/billing")).json();
+      assert.equal(overview.sweeps[0].trigger, "transaction_end");
+    } finally {
+      await stop();
+    }
+  });
 }, PG_ONLY);
