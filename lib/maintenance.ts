@@ -1,11 +1,14 @@
 /**
  * Background upkeep: prune finished scan-pairs and stale pending starts (the
- * hot statements are indexed around them, but disk is not free), and pick up
- * flag changes made by other instances.
+ * hot statements are indexed around them, but disk is not free), old failed
+ * logins and expired admin/customer sessions, and pick up flag changes made
+ * by other instances.
  */
 import type { Database } from "../db/client.ts";
+import { pruneExpiredSessions, pruneLoginFailures } from "../db/queries/admins.ts";
 import { pruneFinishedPairs } from "../db/queries/scan_pairs.ts";
 import { pruneStalePendingStarts } from "../db/queries/sessions.ts";
+import { LOGIN_FAILURE_WINDOW_MS } from "./admin_accounts.ts";
 import type { Clock } from "./clock.ts";
 import type { FeatureFlags } from "./flags.ts";
 import { errorSummary, logger } from "./logging.ts";
@@ -28,6 +31,8 @@ export async function pruneOnce(
     deps.db,
     new Date(now - PENDING_START_RETENTION_MS),
   );
+  await pruneLoginFailures(deps.db, new Date(now - LOGIN_FAILURE_WINDOW_MS));
+  await pruneExpiredSessions(deps.db, new Date(now));
   if (pairs || starts) {
     logger("maintenance").info("pruned finished rows", { pairs, starts });
   }

@@ -5,6 +5,7 @@ import {
   adminSessions,
   type AdminUserRow,
   adminUsers,
+  customerSessions,
   loginFailures,
   setupTokens,
 } from "../schema.ts";
@@ -136,4 +137,10 @@ export async function isSetupTokenValid(
 /** Deletes every setup token: once an admin exists none may be used. */
 export async function deleteSetupTokens(db: Executor): Promise<void> {
   await db.orm.delete(setupTokens).where(sql`true`);
+}
+
+/** Deletes expired admin and customer sessions. */
+export async function pruneExpiredSessions(db: Executor, now: Date): Promise<void> {
+  await db.orm.delete(adminSessions).where(lt(adminSessions.expiresAt, now));
+  await db.orm.delete(customerSessions).where(lt(customerSessions.expiresAt, now));
 }
