@@ -248,7 +248,8 @@ export const usageEvents = pgTable("usage_events", {
     "usage_events_status_check",
     sql`${t.status} in ('pending', 'delivered', 'dead', 'held')`,
   ),
-  index("usage_events_pending_idx").on(t.nextAttemptAt, t.id).where(
+  // The claim walks this in order and stops after one batch, whatever the backlog.
+  index("usage_events_claim_idx").on(t.attempts, t.id).where(
     sql`status = 'pending'`,
   ),
   index("usage_events_transaction_idx").on(t.transactionPk),

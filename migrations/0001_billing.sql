@@ -42,5 +42,5 @@ ALTER TABLE "live_sessions" ADD COLUMN "last_delta_mwh" bigint DEFAULT 0 NOT NUL
 ALTER TABLE "live_sessions" ADD COLUMN "resolved_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "live_sessions" ADD COLUMN "resolve_attempts" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "live_sessions" ADD COLUMN "resolve_next_at" timestamp with time zone DEFAULT now() NOT NULL;--> statement-breakpoint
-CREATE INDEX "usage_events_pending_idx" ON "usage_events" USING btree ("next_attempt_at","id") WHERE status = 'pending';--> statement-breakpoint
+CREATE INDEX "usage_events_claim_idx" ON "usage_events" USING btree ("attempts","id") WHERE status = 'pending';--> statement-breakpoint
 CREATE INDEX "usage_events_transaction_idx" ON "usage_events" USING btree ("transaction_pk");
