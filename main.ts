@@ -6,7 +6,7 @@ import { openDatabase } from "./db/client.ts";
 import { prepareFirstAdmin, upsertAdmin } from "./lib/admin_accounts.ts";
 import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
 import { driveDemoSessions, seedDemo } from "./lib/demo.ts";
-import { logger, setupLogging } from "./lib/logging.ts";
+import { logger, setupLogging, teardownLogging } from "./lib/logging.ts";
 import { startMaintenance } from "./lib/maintenance.ts";
 import { buildDeps, serve } from "./lib/server.ts";
 import { newToken } from "./lib/tokens.ts";
@@ -122,6 +122,7 @@ const stop = async () => {
   await stopBilling();
   await server.close();
   await db.close();
+  await teardownLogging(); // flushes buffered log lines
   Deno.exit(0);
 };
 Deno.addSignalListener("SIGINT", stop);

@@ -24,8 +24,10 @@ const ROOT = "expressync";
 /** Sends every ExpresSync log record at `level` or above to `sink` (stdout by default). */
 export async function setupLogging(
   level: LogLevel,
+  // Non-blocking: records are buffered and written in batches, off the request path.
   sink: Sink = getStreamSink(Deno.stdout.writable, {
     formatter: jsonLinesFormatter,
+    nonBlocking: true,
   }),
 ): Promise<void> {
   await configure({

@@ -71,10 +71,8 @@ async function decide(
   body: PreAuthorizeBody,
 ): Promise<Override> {
   const now = deps.clock.now();
-  const log = {
-    chargeBox: hashForLog(body.chargeBoxId),
-    idTag: hashForLog(body.idTag),
-  };
+  // Hashed only when a line is written: the common answer (null) logs nothing at info.
+  const ids = () => ({ chargeBox: hashForLog(body.chargeBoxId), idTag: hashForLog(body.idTag) });
   let result;
   try {
     [result] = await Promise.all([
@@ -86,14 +84,14 @@ async function decide(
       }),
       deps.chargers.remember(deps.db, body.chargeBoxId).catch((error) =>
         deps.log.warn("could not record charger", {
-          ...log,
+          ...ids(),
           error: errorSummary(error),
         })
       ),
     ]);
   } catch (error) {
     deps.log.error("steal-or-match failed", {
-      ...log,
+      ...ids(),
       error: errorSummary(error),
     });
     throw new AppError(500, "internal");
@@ -105,13 +103,13 @@ async function decide(
       chargeBoxId: body.chargeBoxId,
     });
     deps.log.info("scan.intercepted", {
-      ...log,
+      ...ids(),
       isStartTx: body.isStartTx ?? false,
     });
     return "BLOCKED";
   }
   if (result.outcome === "rematched") {
-    deps.log.info("pre-authorize blocked again for the matched tag", log);
+    deps.log.info("pre-authorize blocked again for the matched tag", ids());
     return "BLOCKED";
   }
   if (body.isStartTx && body.connectorId !== undefined) {
@@ -125,12 +123,12 @@ async function decide(
     } catch (error) {
       // The answer is still right; only the session's tag will come later (SteVe's API).
       deps.log.warn("could not record pending start", {
-        ...log,
+        ...ids(),
         error: errorSummary(error),
       });
     }
   }
-  deps.log.debug("pre-authorize: no override", log);
+  deps.log.debug("pre-authorize: no override", () => ids());
   return null;
 }
 
