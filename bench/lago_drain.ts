@@ -22,6 +22,7 @@
  * `--without-claim-index` puts back the schema before `usage_events_claim_idx`
  * (the `(next_attempt_at, id)` pending index), to compare.
  */
+import { adminQuery as sharedAdminQuery } from "../tests/_support/pg_admin.ts";
 import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
 import { type SQL, sql } from "drizzle-orm";
@@ -525,15 +526,7 @@ function postgresCpus(): string {
   return "?";
 }
 
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+const adminQuery = (text: string) => sharedAdminQuery(ADMIN_URL, text);
 
 async function main(): Promise<boolean> {
   const n = Number(flags.events);

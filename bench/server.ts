@@ -13,10 +13,10 @@
  * workers are not started.
  * SIGTERM/SIGINT close the server and drop the database.
  */
+import { adminQuery as sharedAdminQuery } from "../tests/_support/pg_admin.ts";
 import { parseArgs } from "node:util";
 import { getStreamSink, jsonLinesFormatter } from "@logtape/logtape";
 import { sql } from "drizzle-orm";
-import pg from "pg";
 import { openDatabase } from "../db/client.ts";
 import { loadConfig } from "../lib/config.ts";
 import { setupLogging, teardownLogging } from "../lib/logging.ts";
@@ -42,15 +42,7 @@ const { values: flags } = parseArgs({
   },
 });
 
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+const adminQuery = (text: string) => sharedAdminQuery(ADMIN_URL, text);
 
 const env = Deno.env.toObject();
 const config = loadConfig({

@@ -90,6 +90,19 @@ forEachDatabase("admin API", async (t, db) => {
           { enabled: "yes" },
           "enabled",
         ],
+        [
+          "PUT",
+          "/api/admin/customers/c1",
+          { name: "A", lagoSubscriptionId: 5 },
+          "lagoSubscriptionId",
+        ],
+        [
+          "PUT",
+          "/api/admin/customers/c1",
+          { name: "A", lagoSubscriptionId: "" },
+          "lagoSubscriptionId",
+        ],
+        ["POST", "/api/admin/billing/retry", { ids: ["x"] }, "ids.0"],
       ];
       for (const [method, path, body, field] of cases) {
         const res = await jsonOf(await app.admin(method, path, body));

@@ -5,6 +5,7 @@
  * When PostgreSQL is unreachable its tests are skipped with a warning, except
  * under CI or `REQUIRE_POSTGRES=1`, where that is a failure.
  */
+import { adminQuery as sharedAdminQuery } from "./pg_admin.ts";
 import pg from "pg";
 import { type Database, openDatabase } from "../../db/client.ts";
 
@@ -41,15 +42,7 @@ async function probePostgres(): Promise<boolean> {
 
 export const postgresAvailable = await probePostgres();
 
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+const adminQuery = (text: string) => sharedAdminQuery(ADMIN_URL, text);
 
 /** A migrated database of its own; disposing it closes (and for PostgreSQL drops) it. */
 export async function openTestDatabase(
@@ -106,6 +99,13 @@ const TABLES = [
   "live_sessions",
   "feature_flags",
   "customer_sessions",
+  "usage_events",
+  "billing_state",
+  "sweep_runs",
+  "admin_users",
+  "admin_sessions",
+  "login_failures",
+  "setup_tokens",
 ];
 
 /** Row counts and a digest of every table: equal before and after means nothing was written. */
