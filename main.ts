@@ -69,7 +69,7 @@ const deps = await buildDeps({ config, db });
 let demoPassword: string | undefined;
 if (demo && !config.adminEmail) {
   demoPassword = newToken(9);
-  await upsertAdmin(db, { email: "admin@demo.test", password: demoPassword });
+  await upsertAdmin(deps, { email: "admin@demo.test", password: demoPassword });
 }
 const firstAdmin = await prepareFirstAdmin(
   { db, clock: deps.clock, publicBaseUrl: config.publicBaseUrl },
@@ -97,7 +97,7 @@ const server = serve(deps, {
 
 let demoTraffic: Promise<void> | undefined;
 if (demo) {
-  await seedDemo(db);
+  await seedDemo(deps);
   const { preAuthorize, meterValues } = config.hooks;
   if (preAuthorize.usable && meterValues.usable) {
     demoTraffic = driveDemoSessions({

@@ -5,6 +5,7 @@
  */
 import { openDatabase } from "../db/client.ts";
 import { upsertAdmin, validateNewAdmin } from "../lib/admin_accounts.ts";
+import { systemClock } from "../lib/clock.ts";
 import { ConfigError, loadConfig } from "../lib/config.ts";
 
 const email = Deno.args[0];
@@ -36,7 +37,7 @@ const db = await openDatabase({
   dataDir: config.dataDir,
 });
 try {
-  const result = await upsertAdmin(db, { email, password });
+  const result = await upsertAdmin({ db, clock: systemClock }, { email, password });
   console.log(`admin ${email.trim().toLowerCase()} ${result}`);
 } finally {
   await db.close();

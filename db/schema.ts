@@ -30,8 +30,8 @@ export const chargers = pgTable("chargers", {
   name: text("name"),
   /** Secret printed in the charger's QR code; proves a customer stands at it. */
   qrToken: text("qr_token").notNull(),
-  createdAt: ts("created_at").notNull().defaultNow(),
-  updatedAt: ts("updated_at").notNull().defaultNow(),
+  createdAt: ts("created_at").notNull(),
+  updatedAt: ts("updated_at").notNull(),
 });
 export type ChargerRow = typeof chargers.$inferSelect;
 
@@ -41,8 +41,8 @@ export const customers = pgTable("customers", {
   email: text("email"),
   /** Lago `external_subscription_id` this customer's charging is billed to. */
   lagoSubscriptionId: text("lago_subscription_id"),
-  createdAt: ts("created_at").notNull().defaultNow(),
-  updatedAt: ts("updated_at").notNull().defaultNow(),
+  createdAt: ts("created_at").notNull(),
+  updatedAt: ts("updated_at").notNull(),
 });
 export type CustomerRow = typeof customers.$inferSelect;
 
@@ -52,8 +52,8 @@ export const tags = pgTable("tags", {
   customerId: text("customer_id").references(() => customers.id, {
     onDelete: "set null",
   }),
-  createdAt: ts("created_at").notNull().defaultNow(),
-  updatedAt: ts("updated_at").notNull().defaultNow(),
+  createdAt: ts("created_at").notNull(),
+  updatedAt: ts("updated_at").notNull(),
 }, (t) => [index("tags_customer_idx").on(t.customerId)]);
 export type TagRow = typeof tags.$inferSelect;
 
@@ -70,7 +70,7 @@ export const scanPairs = pgTable("scan_pairs", {
   browserHash: text("browser_hash").notNull(),
   status: text("status").notNull(),
   idTag: text("id_tag"),
-  createdAt: ts("created_at").notNull().defaultNow(),
+  createdAt: ts("created_at").notNull(),
   expiresAt: ts("expires_at").notNull(),
   matchedAt: ts("matched_at"),
   finishedAt: ts("finished_at"),
@@ -95,7 +95,7 @@ export const pendingStarts = pgTable("pending_starts", {
   chargeBoxId: text("charge_box_id").notNull(),
   connectorId: integer("connector_id").notNull(),
   idTag: text("id_tag").notNull(),
-  recordedAt: ts("recorded_at").notNull().defaultNow(),
+  recordedAt: ts("recorded_at").notNull(),
   claimedBy: bigint("claimed_by", { mode: "number" }),
 }, (t) => [
   index("pending_starts_open_idx")
@@ -121,7 +121,7 @@ export const meterSamples = pgTable("meter_samples", {
   unit: text("unit"),
   context: text("context"),
   location: text("location"),
-  receivedAt: ts("received_at").notNull().defaultNow(),
+  receivedAt: ts("received_at").notNull(),
 }, (t) => [
   primaryKey({
     name: "meter_samples_pk",
@@ -149,7 +149,7 @@ export const liveSessions = pgTable("live_sessions", {
   /** Time of the newest reading folded in (the charger's clock). */
   lastReadingAt: ts("last_reading_at").notNull(),
   /** When we last changed the row (our clock). */
-  updatedAt: ts("updated_at").notNull().defaultNow(),
+  updatedAt: ts("updated_at").notNull(),
   endedAt: ts("ended_at"),
   /** Bumped on every change; streams drop events older than what they sent. */
   version: bigint("version", { mode: "number" }).notNull().default(1),
@@ -160,7 +160,7 @@ export const liveSessions = pgTable("live_sessions", {
   /** When SteVe's REST API confirmed the tag and start register (null: not yet). */
   resolvedAt: ts("resolved_at"),
   resolveAttempts: integer("resolve_attempts").notNull().default(0),
-  resolveNextAt: ts("resolve_next_at").notNull().defaultNow(),
+  resolveNextAt: ts("resolve_next_at").notNull(),
 }, (t) => [
   index("live_sessions_open_idx").on(t.startedAt).where(sql`ended_at is null`),
   index("live_sessions_customer_idx").on(t.customerId, t.startedAt),
@@ -172,7 +172,7 @@ export type LiveSessionRow = typeof liveSessions.$inferSelect;
 export const featureFlags = pgTable("feature_flags", {
   name: text("name").primaryKey(),
   enabled: boolean("enabled").notNull(),
-  updatedAt: ts("updated_at").notNull().defaultNow(),
+  updatedAt: ts("updated_at").notNull(),
 });
 
 /** Customer browser sessions started by scan-to-login (token stored hashed). */
@@ -181,7 +181,7 @@ export const customerSessions = pgTable("customer_sessions", {
   customerId: text("customer_id").notNull().references(() => customers.id, {
     onDelete: "cascade",
   }),
-  createdAt: ts("created_at").notNull().defaultNow(),
+  createdAt: ts("created_at").notNull(),
   expiresAt: ts("expires_at").notNull(),
 }, (t) => [index("customer_sessions_customer_idx").on(t.customerId)]);
 
@@ -191,7 +191,7 @@ export const adminUsers = pgTable("admin_users", {
   /** Lower-cased. */
   email: text("email").notNull().unique(),
   passwordHash: text("password_hash").notNull(),
-  createdAt: ts("created_at").notNull().defaultNow(),
+  createdAt: ts("created_at").notNull(),
 });
 export type AdminUserRow = typeof adminUsers.$inferSelect;
 
@@ -204,7 +204,7 @@ export const adminSessions = pgTable("admin_sessions", {
       onDelete: "cascade",
     },
   ),
-  createdAt: ts("created_at").notNull().defaultNow(),
+  createdAt: ts("created_at").notNull(),
   expiresAt: ts("expires_at").notNull(),
 });
 
@@ -237,11 +237,11 @@ export const usageEvents = pgTable("usage_events", {
   occurredAt: ts("occurred_at").notNull(),
   status: text("status").notNull().default("pending"),
   attempts: integer("attempts").notNull().default(0),
-  nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+  nextAttemptAt: ts("next_attempt_at").notNull(),
   leaseOwner: text("lease_owner"),
   leaseUntil: ts("lease_until"),
   lastError: text("last_error"),
-  createdAt: ts("created_at").notNull().defaultNow(),
+  createdAt: ts("created_at").notNull(),
   deliveredAt: ts("delivered_at"),
 }, (t) => [
   check(
@@ -259,7 +259,7 @@ export const usageEvents = pgTable("usage_events", {
 export const billingState = pgTable("billing_state", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
-  updatedAt: ts("updated_at").notNull().defaultNow(),
+  updatedAt: ts("updated_at").notNull(),
 });
 
 /** One row per reconciliation sweep. */

@@ -51,14 +51,15 @@ export function validateNewAdmin(
 
 /** Creates an admin, or sets the password of an existing one. Returns "created" or "updated". */
 export async function upsertAdmin(
-  db: Executor,
+  deps: { db: Executor; clock: Clock },
   args: { email: string; password: string },
 ): Promise<"created" | "updated"> {
+  const db = deps.db;
   const problem = validateNewAdmin(args);
   if (problem) throw new Error(problem);
   const email = normalizeEmail(args.email);
   const passwordHash = await hashPassword(args.password);
-  if (await insertAdmin(db, { email, passwordHash })) return "created";
+  if (await insertAdmin(db, { email, passwordHash, now: deps.clock.now() })) return "created";
   await setAdminPassword(db, { email, passwordHash });
   return "updated";
 }
@@ -74,7 +75,7 @@ export async function prepareFirstAdmin(
   if (env.email && env.password) {
     const email = normalizeEmail(env.email);
     if (!await getAdminByEmail(deps.db, email)) {
-      await upsertAdmin(deps.db, { email, password: env.password });
+      await upsertAdmin(deps, { email, password: env.password });
       return { created: email };
     }
     return {};
@@ -111,7 +112,7 @@ export async function completeSetup(
     if (!valid || await countAdmins(tx) > 0) {
       throw new AppError(404, "not_found");
     }
-    await upsertAdmin(tx, args);
+    await upsertAdmin({ db: tx, clock: deps.clock }, args);
     await deleteSetupTokens(tx);
   });
 }
@@ -154,6 +155,7 @@ export async function loginAdmin(
     tokenHash: tokenHash(sessionToken),
     adminId: admin.id,
     expiresAt,
+    now,
   });
   return { admin, sessionToken, expiresAt };
 }

@@ -10,6 +10,7 @@ import {
   setChargerQrToken,
   upsertCharger,
 } from "../db/queries/chargers.ts";
+import type { Clock } from "./clock.ts";
 import { newToken, secretsEqual } from "./tokens.ts";
 
 export type { Charger };
@@ -44,18 +45,18 @@ export function toChargerView(
 }
 
 export function saveCharger(
-  db: Executor,
+  deps: { db: Executor; clock: Clock },
   args: { chargeBoxId: string; name: string | null },
 ): Promise<{ charger: Charger; created: boolean }> {
-  return upsertCharger(db, { ...args, qrToken: newToken() });
+  return upsertCharger(deps.db, { ...args, qrToken: newToken(), now: deps.clock.now() });
 }
 
 /** Gives the charger a new QR token: printed codes with the old one stop working. */
 export function rotateQrToken(
-  db: Executor,
+  deps: { db: Executor; clock: Clock },
   chargeBoxId: string,
 ): Promise<Charger | null> {
-  return setChargerQrToken(db, { chargeBoxId, qrToken: newToken() });
+  return setChargerQrToken(deps.db, { chargeBoxId, qrToken: newToken(), now: deps.clock.now() });
 }
 
 /**
@@ -78,11 +79,15 @@ export async function getChargerByQrToken(
  */
 export class ChargerRegistry {
   readonly #seen = new Set<string>();
-  constructor(private readonly maxCached = 100_000) {}
+  constructor(private readonly clock: Clock, private readonly maxCached = 100_000) {}
 
   async remember(db: Executor, chargeBoxId: string): Promise<void> {
     if (this.#seen.has(chargeBoxId)) return;
-    await insertChargerIfMissing(db, { chargeBoxId, qrToken: newToken() });
+    await insertChargerIfMissing(db, {
+      chargeBoxId,
+      qrToken: newToken(),
+      now: this.clock.now(),
+    });
     if (this.#seen.size >= this.maxCached) this.#seen.clear();
     this.#seen.add(chargeBoxId);
   }

@@ -1,7 +1,9 @@
 /**
- * The two cookies customers carry: the browser binding that owns scan-pairs,
- * and the customer session started by scan-to-login. Both HttpOnly,
- * SameSite=Lax, Secure when the public URL is https; only hashes are stored.
+ * Every cookie the app sets goes through here: HttpOnly, SameSite=Lax, path
+ * `/`, Secure when the public URL is https, lifetimes from the injected
+ * clock. Customers carry the browser binding that owns scan-pairs and the
+ * session started by scan-to-login; admins carry `es_admin`. Only hashes of
+ * the tokens are stored.
  */
 import { getCookie, setCookie } from "hono/cookie";
 import type { AppContext } from "./app_deps.ts";
@@ -12,13 +14,14 @@ export const CUSTOMER_SESSION_COOKIE = "es_session";
 
 const BROWSER_COOKIE_MAX_AGE_S = 30 * 24 * 3600;
 
-function options(c: AppContext, maxAge: number) {
+/** The attributes of every cookie; `maxAge` undefined makes a browser-session cookie. */
+export function cookieOptions(c: AppContext, maxAge?: number) {
   return {
     httpOnly: true,
     sameSite: "Lax" as const,
     secure: c.get("deps").config.publicBaseUrl.startsWith("https:"),
     path: "/",
-    maxAge,
+    ...(maxAge === undefined ? {} : { maxAge }),
   };
 }
 
@@ -33,19 +36,21 @@ export function ensureBrowserHash(c: AppContext): string {
   let token = getCookie(c, BROWSER_COOKIE);
   if (!token) {
     token = newToken(32);
-    setCookie(c, BROWSER_COOKIE, token, options(c, BROWSER_COOKIE_MAX_AGE_S));
+    setCookie(c, BROWSER_COOKIE, token, cookieOptions(c, BROWSER_COOKIE_MAX_AGE_S));
   }
   return tokenHash(token);
 }
 
-export function setCustomerSessionCookie(
+/** Sets a login cookie that lives until `expiresAt`, by the app's clock. */
+export function setSessionCookie(
   c: AppContext,
+  name: string,
   token: string,
   expiresAt: Date,
 ): void {
   const maxAge = Math.max(
     0,
-    Math.floor((expiresAt.getTime() - Date.now()) / 1000),
+    Math.floor((expiresAt.getTime() - c.get("deps").clock.now().getTime()) / 1000),
   );
-  setCookie(c, CUSTOMER_SESSION_COOKIE, token, options(c, maxAge));
+  setCookie(c, name, token, cookieOptions(c, maxAge));
 }

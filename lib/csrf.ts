@@ -6,6 +6,7 @@
  */
 import { getCookie, setCookie } from "hono/cookie";
 import type { AppContext } from "./app_deps.ts";
+import { cookieOptions } from "./cookies.ts";
 import { AppError } from "./errors.ts";
 import { newToken, secretsEqual } from "./tokens.ts";
 
@@ -17,12 +18,7 @@ export function csrfToken(c: AppContext): string {
   let token = getCookie(c, CSRF_COOKIE);
   if (!token || token.length < 32) {
     token = newToken(24);
-    setCookie(c, CSRF_COOKIE, token, {
-      httpOnly: true,
-      sameSite: "Lax",
-      secure: c.get("deps").config.publicBaseUrl.startsWith("https:"),
-      path: "/",
-    });
+    setCookie(c, CSRF_COOKIE, token, cookieOptions(c));
   }
   return token;
 }

@@ -6,7 +6,7 @@
 import type { Database } from "../db/client.ts";
 import { upsertCustomer, upsertTag } from "../db/queries/customers.ts";
 import { saveCharger } from "./chargers.ts";
-import { systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "./clock.ts";
 import { logger } from "./logging.ts";
 import { createSteveSender, runSession, type SteveKeys } from "./steve_stand_in.ts";
 
@@ -36,13 +36,15 @@ const CUSTOMERS = [
   },
 ];
 
-export async function seedDemo(db: Database): Promise<void> {
+export async function seedDemo(deps: { db: Database; clock: Clock }): Promise<void> {
+  const { db } = deps;
   for (const [chargeBoxId, name] of CHARGERS) {
-    await saveCharger(db, { chargeBoxId, name });
+    await saveCharger(deps, { chargeBoxId, name });
   }
   for (const c of CUSTOMERS) {
-    await upsertCustomer(db, { id: c.id, name: c.name, email: c.email });
-    await upsertTag(db, { idTag: c.tag, customerId: c.id });
+    const now = deps.clock.now();
+    await upsertCustomer(db, { id: c.id, name: c.name, email: c.email, now });
+    await upsertTag(db, { idTag: c.tag, customerId: c.id, now });
   }
 }
 

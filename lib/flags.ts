@@ -5,6 +5,7 @@
  * picks up changes another instance made.
  */
 import type { Executor } from "../db/client.ts";
+import type { Clock } from "./clock.ts";
 import { getStoredFlags, setStoredFlag } from "../db/queries/flags.ts";
 
 export type FlagName = "pre-authorize";
@@ -26,8 +27,12 @@ export class FeatureFlags {
     this.#values = new Map([...Object.entries(this.defaults), ...stored]);
   }
 
-  async set(db: Executor, name: FlagName, enabled: boolean): Promise<void> {
-    await setStoredFlag(db, { name, enabled });
+  async set(
+    deps: { db: Executor; clock: Clock },
+    name: FlagName,
+    enabled: boolean,
+  ): Promise<void> {
+    await setStoredFlag(deps.db, { name, enabled, now: deps.clock.now() });
     this.#values.set(name, enabled);
   }
 }

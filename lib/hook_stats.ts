@@ -4,6 +4,7 @@
  */
 import { createHmac } from "node:crypto";
 import type { AppContext } from "./app_deps.ts";
+import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { logger } from "./logging.ts";
 
@@ -11,7 +12,10 @@ export type HookName = "PreAuthorize" | "MeterValues";
 
 export class HookStats {
   readonly #counts = new Map<HookName, Map<string, number>>();
-  readonly startedAt = new Date();
+  readonly startedAt: Date;
+  constructor(clock: Clock) {
+    this.startedAt = clock.now();
+  }
 
   /** Counts one answered call; `outcome` is "ok" or the error (401s by reason). */
   record(hook: HookName, outcome: string): void {

@@ -1,3 +1,4 @@
+import { systemClock } from "./clock.ts";
 import assert from "node:assert/strict";
 import { opensslHmacHex } from "../tests/_support/openssl.ts";
 import { FINGERPRINT_LABEL, HookStats, keyFingerprint } from "./hook_stats.ts";
@@ -10,7 +11,7 @@ Deno.test("keyFingerprint - what docs/operations.md's openssl line prints, never
 });
 
 Deno.test("HookStats - counts per hook and outcome", () => {
-  const stats = new HookStats();
+  const stats = new HookStats(systemClock);
   stats.record("PreAuthorize", "ok");
   stats.record("PreAuthorize", "ok");
   stats.record("PreAuthorize", "unauthorized:mismatch");

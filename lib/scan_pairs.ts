@@ -82,6 +82,7 @@ export async function armScanPair(
       chargeBoxId: charger.chargeBoxId,
       browserHash: args.browserHash,
       expiresAt: new Date(now.getTime() + deps.ttlSeconds * 1000),
+      now,
     });
     if (inserted) return { pair: view(inserted), created: true };
     const active = await getActivePairForCharger(deps.db, charger.chargeBoxId);
@@ -173,6 +174,7 @@ export async function loginWithScanPair(
         tokenHash: tokenHash(sessionToken),
         customerId: finished.customer.id,
         expiresAt,
+        now,
       });
     }
     return finished;

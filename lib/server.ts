@@ -53,8 +53,8 @@ export async function buildDeps(options: BuildDepsOptions): Promise<AppDeps> {
       instanceId: `${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
     }),
     flags,
-    hookStats: new HookStats(),
-    chargers: new ChargerRegistry(),
+    hookStats: new HookStats(clock),
+    chargers: new ChargerRegistry(clock),
     scanPairRateLimiter: createRateLimiter({
       limit: options.config.scanPairRatePerMinute,
       windowMs: 60_000,

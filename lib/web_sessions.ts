@@ -3,11 +3,11 @@
  * a customer (cookie `es_session`, from scan-to-login), or the automation
  * bearer token. Cookies are HttpOnly, SameSite=Lax, Secure on https.
  */
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { deleteCookie, getCookie } from "hono/cookie";
 import { deleteCustomerSession, getCustomerBySessionToken } from "../db/queries/customers.ts";
 import { type AdminUser, getAdminForSession } from "./admin_accounts.ts";
 import type { AppContext } from "./app_deps.ts";
-import { CUSTOMER_SESSION_COOKIE } from "./cookies.ts";
+import { CUSTOMER_SESSION_COOKIE, setSessionCookie } from "./cookies.ts";
 import { AppError } from "./errors.ts";
 import { secretsEqual, tokenHash } from "./tokens.ts";
 
@@ -18,13 +18,7 @@ export function setAdminSessionCookie(
   token: string,
   expiresAt: Date,
 ): void {
-  setCookie(c, ADMIN_SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: "Lax",
-    secure: c.get("deps").config.publicBaseUrl.startsWith("https:"),
-    path: "/",
-    maxAge: Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000)),
-  });
+  setSessionCookie(c, ADMIN_SESSION_COOKIE, token, expiresAt);
 }
 
 export function adminSessionToken(c: AppContext): string | undefined {

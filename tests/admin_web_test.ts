@@ -29,7 +29,7 @@ async function csrfOf(browser: CookieClient, path: string): Promise<string> {
 
 async function newAdmin(app: TestApp) {
   const email = `${uniqueId("ops")}@example.com`;
-  await upsertAdmin(app.deps.db, { email, password: PASSWORD });
+  await upsertAdmin(app.deps, { email, password: PASSWORD });
   return email;
 }
 

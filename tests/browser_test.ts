@@ -172,7 +172,7 @@ browserTest(
 browserTest(
   "an admin logs in and watches a session's kWh rise and end",
   async (browser, app) => {
-    await upsertAdmin(app.deps.db, {
+    await upsertAdmin(app.deps, {
       email: "ops@example.com",
       password: "correct-horse-battery",
     });

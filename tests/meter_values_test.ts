@@ -70,7 +70,7 @@ forEachDatabase("meter-values hook", async (t, db) => {
   await t.step(
     "kWh is the register delta from Transaction.Begin, Wh and kWh alike; publishes transaction.meter",
     async () => {
-      await using app = await startTestApp({ db });
+      await using app = await startTestApp({ db, clock: new ManualClock(T0) });
       const tx = newTx();
       await send(app, tx, 0, [{
         value: "10000",
@@ -108,7 +108,7 @@ forEachDatabase("meter-values hook", async (t, db) => {
   await t.step(
     "power is summed over phases (W and kW); the register ignores phases when a total exists",
     async () => {
-      await using app = await startTestApp({ db });
+      await using app = await startTestApp({ db, clock: new ManualClock(T0) });
       const tx = newTx();
       await send(app, tx, 0, [
         { value: "500", context: "Transaction.Begin" },
@@ -145,7 +145,7 @@ forEachDatabase("meter-values hook", async (t, db) => {
   await t.step(
     "SignedData and garbage are stored but never move kWh or kW",
     async () => {
-      await using app = await startTestApp({ db });
+      await using app = await startTestApp({ db, clock: new ManualClock(T0) });
       const tx = newTx();
       await send(app, tx, 0, [{ value: "1000", context: "Transaction.Begin" }]);
       await send(app, tx, 1, [
@@ -165,7 +165,7 @@ forEachDatabase("meter-values hook", async (t, db) => {
   await t.step(
     "Transaction.End ends the session and carries the final register",
     async () => {
-      await using app = await startTestApp({ db });
+      await using app = await startTestApp({ db, clock: new ManualClock(T0) });
       const tx = newTx();
       await send(app, tx, 0, [{ value: "1000", context: "Transaction.Begin" }]);
       await send(app, tx, 30, [{
@@ -187,7 +187,7 @@ forEachDatabase("meter-values hook", async (t, db) => {
   await t.step(
     "a repeated call (SteVe retry) stores nothing new and publishes nothing",
     async () => {
-      await using app = await startTestApp({ db });
+      await using app = await startTestApp({ db, clock: new ManualClock(T0) });
       const tx = newTx();
       const samples = [{ value: "1000", context: "Transaction.Begin" }, {
         value: "7000",
@@ -205,7 +205,7 @@ forEachDatabase("meter-values hook", async (t, db) => {
   await t.step(
     "older or lower readings are stored but never move kWh backwards",
     async () => {
-      await using app = await startTestApp({ db });
+      await using app = await startTestApp({ db, clock: new ManualClock(T0) });
       const tx = newTx();
       await send(app, tx, 0, [{ value: "1000", context: "Transaction.Begin" }]);
       await send(app, tx, 10, [{ value: "5000" }]);
@@ -222,7 +222,7 @@ forEachDatabase("meter-values hook", async (t, db) => {
   await t.step(
     "without Transaction.Begin the first reading received is the start; a late Begin corrects it",
     async () => {
-      await using app = await startTestApp({ db });
+      await using app = await startTestApp({ db, clock: new ManualClock(T0) });
       const tx = newTx();
       await send(app, tx, 5, [{ value: "20000" }]);
       await send(app, tx, 6, [{ value: "21000" }]);
@@ -245,7 +245,7 @@ forEachDatabase("meter-values hook", async (t, db) => {
   await t.step(
     "a power-only first call starts the session; the first energy reading becomes the start",
     async () => {
-      await using app = await startTestApp({ db });
+      await using app = await startTestApp({ db, clock: new ManualClock(T0) });
       const tx = newTx();
       await send(app, tx, 0, [{
         value: "7000",
@@ -264,7 +264,7 @@ forEachDatabase(
     await t.step(
       "first reading takes the pending start at its charger and connector, and the tag's customer",
       async () => {
-        await using app = await startTestApp({ db });
+        await using app = await startTestApp({ db, clock: new ManualClock(T0) });
         await app.admin("PUT", "/api/admin/customers/c-ann", { name: "Ann" });
         await app.admin("PUT", "/api/admin/tags/CARD-ANN", {
           customerId: "c-ann",
@@ -299,7 +299,7 @@ forEachDatabase(
     await t.step(
       "a tag linked to a customer mid-session moves the open session to that customer",
       async () => {
-        await using app = await startTestApp({ db });
+        await using app = await startTestApp({ db, clock: new ManualClock(T0) });
         const tx = newTx();
         await preAuthorize(app, {
           idTag: "CARD-NEW",

@@ -20,9 +20,10 @@ export async function countAdmins(db: Executor): Promise<number> {
 /** Inserts the admin unless the email exists; returns whether it was created. */
 export async function insertAdmin(
   db: Executor,
-  args: { email: string; passwordHash: string },
+  args: { email: string; passwordHash: string; now: Date },
 ): Promise<boolean> {
-  const rows = await db.orm.insert(adminUsers).values(args)
+  const rows = await db.orm.insert(adminUsers)
+    .values({ email: args.email, passwordHash: args.passwordHash, createdAt: args.now })
     .onConflictDoNothing().returning({
       id: adminUsers.id,
     });
@@ -52,9 +53,10 @@ export async function getAdminByEmail(
 
 export async function insertAdminSession(
   db: Executor,
-  args: { tokenHash: string; adminId: number; expiresAt: Date },
+  args: { tokenHash: string; adminId: number; expiresAt: Date; now: Date },
 ): Promise<void> {
-  await db.orm.insert(adminSessions).values(args);
+  const { now, ...row } = args;
+  await db.orm.insert(adminSessions).values({ ...row, createdAt: now });
 }
 
 export async function getAdminBySession(

@@ -70,11 +70,13 @@ export async function applySteveRecord(
       where s.transaction_pk = ${args.transactionPk}
       returning s.transaction_pk, s.last_delta_mwh, s.started_at
     ), queued as (
-      insert into usage_events (transaction_pk, event_id, kind, delta_mwh, occurred_at, status)
+      insert into usage_events (transaction_pk, event_id, kind, delta_mwh, occurred_at, status,
+        next_attempt_at, created_at)
       select transaction_pk, ${`es-${args.transactionPk}-start-${args.startRegisterMwh}-`}::text
           || last_delta_mwh::text,
         'correction', last_delta_mwh, started_at,
-        case when last_delta_mwh < 0 then 'held' else 'pending' end
+        case when last_delta_mwh < 0 then 'held' else 'pending' end, ${at(args.now)},
+        ${at(args.now)}
       from updated where last_delta_mwh <> 0
       on conflict (event_id) do nothing
       returning 1
@@ -123,11 +125,12 @@ export async function backfillFromSteve(
   await db.rows(sql`
     insert into live_sessions (transaction_pk, charge_box_id, connector_id, id_tag, customer_id,
       start_register_mwh, start_from_begin, latest_register_mwh, latest_register_at, energy_mwh,
-      started_at, last_reading_at, updated_at, ended_at, resolved_at)
+      started_at, last_reading_at, updated_at, ended_at, resolved_at, resolve_next_at)
     values (${t.transactionPk}, ${t.chargeBoxId}, ${t.connectorId}, ${t.idTag},
       (select customer_id from tags where id_tag = ${t.idTag}),
       ${t.startRegisterMwh}, true, ${t.stopRegisterMwh}, ${at(t.stoppedAt)}, 0,
-      ${at(t.startedAt)}, ${at(t.stoppedAt)}, ${at(args.now)}, ${at(t.stoppedAt)}, ${at(args.now)})
+      ${at(t.startedAt)}, ${at(t.stoppedAt)}, ${at(args.now)}, ${at(t.stoppedAt)}, ${at(args.now)},
+      ${at(args.now)})
     on conflict (transaction_pk) do nothing`);
   const [q] = await db.rows<{ queued: string | number }>(sql`
     select coalesce(sum(delta_mwh), 0)::float8 as queued from usage_events
@@ -136,9 +139,10 @@ export async function backfillFromSteve(
   if (delta === 0) return { outcome: "in_step" };
   if (delta < 0) return { outcome: "flagged", deltaMwh: delta };
   await db.rows(sql`
-    insert into usage_events (transaction_pk, event_id, kind, delta_mwh, occurred_at)
+    insert into usage_events (transaction_pk, event_id, kind, delta_mwh, occurred_at,
+      next_attempt_at, created_at)
     values (${t.transactionPk}, ${`es-${t.transactionPk}-backfill-${trueMwh}`}, 'backfill',
-      ${delta}, ${at(t.stoppedAt)})`);
+      ${delta}, ${at(t.stoppedAt)}, ${at(args.now)}, ${at(args.now)})`);
   await db.rows(sql`
     update live_sessions set energy_mwh = energy_mwh + ${delta}, last_delta_mwh = ${delta},
       ended_at = coalesce(ended_at, ${at(t.stoppedAt)}), version = version + 1,
@@ -159,12 +163,12 @@ export async function getBillingState(
 
 export async function setBillingState(
   db: Executor,
-  key: string,
-  value: string,
+  args: { key: string; value: string; now: Date },
 ): Promise<void> {
   await db.rows(sql`
-    insert into billing_state (key, value) values (${key}, ${value})
-    on conflict (key) do update set value = excluded.value, updated_at = now()`);
+    insert into billing_state (key, value, updated_at) values (${args.key}, ${args.value},
+      ${at(args.now)})
+    on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at`);
 }
 
 export interface SweepRun {

@@ -22,17 +22,19 @@ export function listChargers(db: Executor): Promise<Charger[]> {
 /** Creates the charger or renames it; a new charger gets `qrToken`. */
 export async function upsertCharger(
   db: Executor,
-  args: { chargeBoxId: string; name: string | null; qrToken: string },
+  args: { chargeBoxId: string; name: string | null; qrToken: string; now: Date },
 ): Promise<{ charger: Charger; created: boolean }> {
   const [row] = await db.orm.insert(chargers)
     .values({
       chargeBoxId: args.chargeBoxId,
       name: args.name,
       qrToken: args.qrToken,
+      createdAt: args.now,
+      updatedAt: args.now,
     })
     .onConflictDoUpdate({
       target: chargers.chargeBoxId,
-      set: { name: args.name, updatedAt: sql`now()` },
+      set: { name: args.name, updatedAt: args.now },
     })
     .returning({ ...chargersColumns, created: sql<boolean>`xmax = 0` });
   const { created, ...charger } = row;
@@ -50,17 +52,22 @@ const chargersColumns = {
 /** Records a charger first seen in a verified hook; keeps an existing one as it is. */
 export async function insertChargerIfMissing(
   db: Executor,
-  args: { chargeBoxId: string; qrToken: string },
+  args: { chargeBoxId: string; qrToken: string; now: Date },
 ): Promise<void> {
-  await db.orm.insert(chargers).values(args).onConflictDoNothing();
+  await db.orm.insert(chargers).values({
+    chargeBoxId: args.chargeBoxId,
+    qrToken: args.qrToken,
+    createdAt: args.now,
+    updatedAt: args.now,
+  }).onConflictDoNothing();
 }
 
 export async function setChargerQrToken(
   db: Executor,
-  args: { chargeBoxId: string; qrToken: string },
+  args: { chargeBoxId: string; qrToken: string; now: Date },
 ): Promise<Charger | null> {
   const [row] = await db.orm.update(chargers)
-    .set({ qrToken: args.qrToken, updatedAt: sql`now()` })
+    .set({ qrToken: args.qrToken, updatedAt: args.now })
     .where(eq(chargers.chargeBoxId, args.chargeBoxId))
     .returning();
   return row ?? null;

@@ -21,9 +21,12 @@ export async function upsertCustomer(
     name: string;
     email: string | null;
     lagoSubscriptionId?: string | null;
+    now: Date;
   },
 ): Promise<Customer> {
-  const [row] = await db.orm.insert(customers).values(args)
+  const { now, ...fields } = args;
+  const [row] = await db.orm.insert(customers)
+    .values({ ...fields, createdAt: now, updatedAt: now })
     .onConflictDoUpdate({
       target: customers.id,
       set: {
@@ -32,7 +35,7 @@ export async function upsertCustomer(
         ...(args.lagoSubscriptionId === undefined
           ? {}
           : { lagoSubscriptionId: args.lagoSubscriptionId }),
-        updatedAt: sql`now()`,
+        updatedAt: now,
       },
     })
     .returning();
@@ -55,12 +58,18 @@ export async function getCustomer(
  */
 export async function upsertTag(
   db: Executor,
-  args: { idTag: string; customerId: string | null },
+  args: { idTag: string; customerId: string | null; now: Date },
 ): Promise<Tag> {
-  const [row] = await db.orm.insert(tags).values(args)
+  const [row] = await db.orm.insert(tags)
+    .values({
+      idTag: args.idTag,
+      customerId: args.customerId,
+      createdAt: args.now,
+      updatedAt: args.now,
+    })
     .onConflictDoUpdate({
       target: tags.idTag,
-      set: { customerId: args.customerId, updatedAt: sql`now()` },
+      set: { customerId: args.customerId, updatedAt: args.now },
     })
     .returning();
   await db.orm.update(liveSessions)
@@ -76,9 +85,10 @@ export async function upsertTag(
 
 export async function insertCustomerSession(
   db: Executor,
-  args: { tokenHash: string; customerId: string; expiresAt: Date },
+  args: { tokenHash: string; customerId: string; expiresAt: Date; now: Date },
 ): Promise<void> {
-  await db.orm.insert(customerSessions).values(args);
+  const { now, ...row } = args;
+  await db.orm.insert(customerSessions).values({ ...row, createdAt: now });
 }
 
 export async function getCustomerBySessionToken(

@@ -1,5 +1,4 @@
 /** Feature flags that survive a restart. */
-import { sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { featureFlags } from "../schema.ts";
 
@@ -12,10 +11,14 @@ export async function getStoredFlags(
 
 export async function setStoredFlag(
   db: Executor,
-  args: { name: string; enabled: boolean },
+  args: { name: string; enabled: boolean; now: Date },
 ): Promise<void> {
-  await db.orm.insert(featureFlags).values(args).onConflictDoUpdate({
+  await db.orm.insert(featureFlags).values({
+    name: args.name,
+    enabled: args.enabled,
+    updatedAt: args.now,
+  }).onConflictDoUpdate({
     target: featureFlags.name,
-    set: { enabled: args.enabled, updatedAt: sql`now()` },
+    set: { enabled: args.enabled, updatedAt: args.now },
   });
 }

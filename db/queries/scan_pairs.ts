@@ -58,11 +58,12 @@ export async function expireStalePairs(
  */
 export async function insertArmedPair(
   db: Executor,
-  args: { chargeBoxId: string; browserHash: string; expiresAt: Date },
+  args: { chargeBoxId: string; browserHash: string; expiresAt: Date; now: Date },
 ): Promise<ScanPair | null> {
   const rows = await db.rows<PairRow>(sql`
-    insert into scan_pairs (charge_box_id, browser_hash, status, expires_at)
-    values (${args.chargeBoxId}, ${args.browserHash}, 'armed', ${at(args.expiresAt)})
+    insert into scan_pairs (charge_box_id, browser_hash, status, expires_at, created_at)
+    values (${args.chargeBoxId}, ${args.browserHash}, 'armed', ${at(args.expiresAt)},
+      ${at(args.now)})
     on conflict (charge_box_id) where status in ('armed', 'matched') do nothing
     returning ${PAIR_COLUMNS}`);
   return rows[0] ? toPair(rows[0]) : null;

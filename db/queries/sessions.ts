@@ -176,13 +176,15 @@ export async function recordMeterReading(
     ), upserted as (
       insert into live_sessions as ls (transaction_pk, charge_box_id, connector_id, id_tag,
         customer_id, start_register_mwh, start_from_begin, latest_register_mwh, latest_register_at,
-        energy_mwh, last_power_w, last_power_at, started_at, last_reading_at, updated_at, ended_at)
+        energy_mwh, last_power_w, last_power_at, started_at, last_reading_at, updated_at, ended_at,
+        resolve_next_at)
       select ${r.transactionPk}, ${r.chargeBoxId}, ${r.connectorId}, c.id_tag,
         (select customer_id from tags where id_tag = c.id_tag),
         ${register}, ${r.isBegin && r.registerMwh !== null},
         ${register}, case when ${register} is null then null else ${readingAt} end,
         0, ${power}, case when ${power} is null then null else ${readingAt} end,
-        ${readingAt}, ${readingAt}, ${at(args.now)}, ${r.ends ? readingAt : sql`null::timestamptz`}
+        ${readingAt}, ${readingAt}, ${at(args.now)}, ${r.ends ? readingAt : sql`null::timestamptz`},
+        ${at(args.now)}
       from (select (select id_tag from claimed) as id_tag) c
       where exists (select 1 from inserted)
       on conflict (transaction_pk) do update set
@@ -206,11 +208,12 @@ export async function recordMeterReading(
       returning ${SESSION_COLUMNS(sql`ls`)}, ls.last_delta_mwh
     ), queued as (
       -- The outbox: this change of energy, for Lago, in the same statement as the change.
-      insert into usage_events (transaction_pk, event_id, kind, delta_mwh, occurred_at)
+      insert into usage_events (transaction_pk, event_id, kind, delta_mwh, occurred_at,
+        next_attempt_at, created_at)
       select transaction_pk, ${
     readingEventId(r)
   }::text || energy_mwh::text, 'reading', last_delta_mwh,
-             ${readingAt}
+             ${readingAt}, ${at(args.now)}, ${at(args.now)}
       from upserted where last_delta_mwh <> 0
       returning 1
     )

@@ -127,11 +127,11 @@ export async function runSweep(
       }
     }
     if (args.transactionPk === undefined) {
-      await setBillingState(
-        deps.db,
-        WATERMARK_KEY,
-        oldestActive ?? windowFrom.toISOString(),
-      );
+      await setBillingState(deps.db, {
+        key: WATERMARK_KEY,
+        value: oldestActive ?? windowFrom.toISOString(),
+        now: deps.clock.now(),
+      });
     }
   } catch (error) {
     errors.push(errorSummary(error).message);

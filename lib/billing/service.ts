@@ -64,7 +64,7 @@ export function createBilling(
     lastError: null,
   };
   const steve = config.steveApi
-    ? createSteveApi({ ...config.steveApi, status: steveStatus })
+    ? createSteveApi({ ...config.steveApi, status: steveStatus, clock: deps.clock })
     : null;
   const worker: LagoWorkerDeps = {
     db,

@@ -4,6 +4,7 @@
  * applies to the transaction's start time. Calls time out and are retried
  * with backoff; the outcome of the last call is kept for the admin.
  */
+import type { Clock } from "../clock.ts";
 
 export interface SteveTransaction {
   id: number;
@@ -60,6 +61,7 @@ export function createSteveApi(options: {
   timeoutMs?: number;
   retries?: number;
   retryDelayMs?: number;
+  clock: Clock;
 }): SteveApi {
   const auth = `Basic ${btoa(`${options.user}:${options.password}`)}`;
   const retries = options.retries ?? 2;
@@ -118,7 +120,7 @@ export function createSteveApi(options: {
         try {
           const items = await once(url);
           options.status.state = "ok";
-          options.status.lastSuccessAt = new Date().toISOString();
+          options.status.lastSuccessAt = options.clock.now().toISOString();
           return items;
         } catch (error) {
           const e = error instanceof SteveApiError
@@ -126,7 +128,7 @@ export function createSteveApi(options: {
             : new SteveApiError("error", String(error));
           options.status.state = e.state;
           options.status.lastError = e.message;
-          options.status.lastErrorAt = new Date().toISOString();
+          options.status.lastErrorAt = options.clock.now().toISOString();
           // Wrong credentials do not fix themselves between retries.
           if (attempt >= retries || e.state === "unauthorized") throw e;
           await new Promise((r) => setTimeout(r, delay * 2 ** attempt));

@@ -160,8 +160,9 @@ export const handler: Handlers = {
         "Enter a charge box ID of at most 255 characters.",
       );
     }
-    const { db, chargers } = c.get("deps");
-    await saveCharger(db, parsed.data);
+    const deps = c.get("deps");
+    await saveCharger(deps, parsed.data);
+    const { chargers } = deps;
     chargers.forget(parsed.data.chargeBoxId);
     return c.redirect("/admin/chargers", 303);
   },

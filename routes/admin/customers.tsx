@@ -189,6 +189,7 @@ export const handler: Handlers = {
       name,
       email,
       lagoSubscriptionId,
+      now: c.get("deps").clock.now(),
     });
     return c.redirect("/admin/customers", 303);
   },
@@ -207,7 +208,7 @@ export const tagsHandler: Handlers = {
     ) {
       return customersPage(c, "That customer no longer exists.");
     }
-    await upsertTag(db, parsed.data);
+    await upsertTag(db, { ...parsed.data, now: c.get("deps").clock.now() });
     return c.redirect("/admin/customers", 303);
   },
 };

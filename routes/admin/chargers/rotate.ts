@@ -5,7 +5,7 @@ import { rotateQrToken } from "../../../lib/chargers.ts";
 export const handler: Handlers = {
   async POST(c) {
     const form = await c.req.parseBody();
-    await rotateQrToken(c.get("deps").db, String(form.chargeBoxId ?? ""));
+    await rotateQrToken(c.get("deps"), String(form.chargeBoxId ?? ""));
     return c.redirect("/admin/chargers", 303);
   },
 };

@@ -4,8 +4,8 @@ import type { Handlers } from "../../../lib/app_deps.ts";
 export const handler: Handlers = {
   async POST(c) {
     const form = await c.req.parseBody();
-    const { db, flags } = c.get("deps");
-    await flags.set(db, "pre-authorize", form.enabled === "true");
+    const deps = c.get("deps");
+    await deps.flags.set(deps, "pre-authorize", form.enabled === "true");
     return c.redirect("/admin", 303);
   },
 };

@@ -1,7 +1,7 @@
 // Logs the browser in as the owner of the tag that matched its scan-pair.
 import { z } from "zod";
 import type { Handlers } from "../../../lib/app_deps.ts";
-import { browserHash, setCustomerSessionCookie } from "../../../lib/cookies.ts";
+import { browserHash, CUSTOMER_SESSION_COOKIE, setSessionCookie } from "../../../lib/cookies.ts";
 import { readJsonBody } from "../../../lib/json_body.ts";
 import { loginWithScanPair } from "../../../lib/scan_pairs.ts";
 
@@ -14,7 +14,7 @@ export const handler: Handlers = {
       pairId,
       browserHash: browserHash(c),
     });
-    setCustomerSessionCookie(c, login.sessionToken, login.expiresAt);
+    setSessionCookie(c, CUSTOMER_SESSION_COOKIE, login.sessionToken, login.expiresAt);
     return c.json({ customer: login.customer });
   },
 };

@@ -22,10 +22,11 @@ export const handler: Handlers = {
     return c.json(toChargerView(config.publicBaseUrl, charger));
   },
   async PUT(c) {
-    const { db, config, chargers } = c.get("deps");
+    const deps = c.get("deps");
+    const { config, chargers } = deps;
     const chargeBoxId = parseWith(ocppIdentifier, c.req.param("chargeBoxId"));
     const { name } = await readJsonBody(c.req.raw, ChargerBody);
-    const { charger, created } = await saveCharger(db, { chargeBoxId, name });
+    const { charger, created } = await saveCharger(deps, { chargeBoxId, name });
     chargers.forget(chargeBoxId);
     return c.json(
       toChargerView(config.publicBaseUrl, charger),

@@ -37,6 +37,7 @@ export const handler: Handlers = {
       name: body.name,
       email: body.email ?? null,
       lagoSubscriptionId: body.lagoSubscriptionId,
+      now: c.get("deps").clock.now(),
     });
     return c.json(view(customer));
   },

@@ -13,9 +13,9 @@ export const handler: Handlers = {
     });
   },
   async PUT(c) {
-    const { db, flags } = c.get("deps");
+    const deps = c.get("deps");
     const { enabled } = await readJsonBody(c.req.raw, FlagBody);
-    await flags.set(db, "pre-authorize", enabled);
+    await deps.flags.set(deps, "pre-authorize", enabled);
     return c.json({ name: "pre-authorize", enabled });
   },
 };

@@ -10,13 +10,13 @@ const TagBody = z.object({ customerId: customerId.nullable() });
 
 export const handler: Handlers = {
   async PUT(c) {
-    const { db } = c.get("deps");
+    const { db, clock } = c.get("deps");
     const idTag = parseWith(ocppIdentifier, c.req.param("idTag"));
     const body = await readJsonBody(c.req.raw, TagBody);
     if (body.customerId !== null && !await getCustomer(db, body.customerId)) {
       throw invalidBody("customerId", "no such customer");
     }
-    const tag = await upsertTag(db, { idTag, customerId: body.customerId });
+    const tag = await upsertTag(db, { idTag, customerId: body.customerId, now: clock.now() });
     return c.json({ idTag: tag.idTag, customerId: tag.customerId });
   },
 };

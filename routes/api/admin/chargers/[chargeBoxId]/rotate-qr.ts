@@ -7,12 +7,12 @@ import { ocppIdentifier } from "../../../../../lib/identifiers.ts";
 
 export const handler: Handlers = {
   async POST(c) {
-    const { db, config } = c.get("deps");
+    const deps = c.get("deps");
     const charger = await rotateQrToken(
-      db,
+      deps,
       parseWith(ocppIdentifier, c.req.param("chargeBoxId")),
     );
     if (!charger) throw new AppError(404, "not_found");
-    return c.json(toChargerView(config.publicBaseUrl, charger));
+    return c.json(toChargerView(deps.config.publicBaseUrl, charger));
   },
 };
