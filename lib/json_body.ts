@@ -1,22 +1,20 @@
 /** Reads a JSON request body against a schema: 400 invalid_json / invalid_body naming the field. */
 import type { z } from "zod";
 import { AppError, invalidBody } from "./errors.ts";
+import { BODY_LIMITS, readBoundedBody } from "./request_body.ts";
 
-export const MAX_JSON_BODY_BYTES = 64 * 1024;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** Parses the body (at most `limit` bytes, else 413) and validates it. */
 export async function readJsonBody<T>(
   request: Request,
   schema: z.ZodType<T>,
+  limit: number = BODY_LIMITS.json,
 ): Promise<T> {
-  const text = await request.text().catch(() => {
-    throw invalidBody();
-  });
-  if (text.length > MAX_JSON_BODY_BYTES) {
-    throw new AppError(413, "payload_too_large");
-  }
+  const bytes = await readBoundedBody(request, limit);
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(utf8.decode(bytes));
   } catch {
     throw new AppError(400, "invalid_json");
   }

@@ -8,6 +8,7 @@ import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { requireAdmin, requireAdminPage } from "../lib/admin_auth.ts";
 import { csrfProtection } from "../lib/csrf.ts";
+import { boundedFormBody } from "../lib/form_body.tsx";
 import type { AppDeps, AppEnv } from "../lib/app_deps.ts";
 import { AppError } from "../lib/errors.ts";
 import { hookStatsMiddleware } from "../lib/hook_stats.ts";
@@ -24,6 +25,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const services = createServices(deps);
   const log = logger("http");
+  const formBodies = boundedFormBody();
 
   app.use(async (c, next) => {
     c.set("deps", deps);
@@ -34,6 +36,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use("/api/ocpp/meter-values", hookStatsMiddleware("MeterValues"));
   app.use("/api/admin/*", requireAdmin());
   app.use("/static/*", serveStatic({ root: STATIC_ROOT }));
+  // Pages: every form body is bounded before CSRF or a handler reads it.
+  app.use(async (c, next) =>
+    c.req.path.startsWith("/api/") ? await next() : await formBodies(c, next)
+  );
   // HTML forms: CSRF on every one; admin pages need an admin login.
   app.use("/admin/*", csrfProtection());
   app.use("/admin", csrfProtection());
