@@ -13,6 +13,7 @@ import { AppError } from "../lib/errors.ts";
 import { hookStatsMiddleware } from "../lib/hook_stats.ts";
 import { errorSummary, logger } from "../lib/logging.ts";
 import { createServices } from "../lib/services.ts";
+import { SIGNED_ENDPOINT_LIST } from "../lib/signed_endpoints.ts";
 import { SignatureRejected } from "../lib/signed_request.ts";
 import { routes } from "./_manifest.ts";
 
@@ -30,8 +31,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set("services", services);
     await next();
   });
-  app.use("/api/ocpp/pre-authorize", hookStatsMiddleware("PreAuthorize"));
-  app.use("/api/ocpp/meter-values", hookStatsMiddleware("MeterValues"));
+  for (const [, endpoint] of SIGNED_ENDPOINT_LIST) {
+    app.use(endpoint.path, hookStatsMiddleware(endpoint));
+  }
   app.use("/api/admin/*", requireAdmin());
   app.use("/static/*", serveStatic({ root: STATIC_ROOT }));
   // HTML forms: CSRF on every one; admin pages need an admin login.
