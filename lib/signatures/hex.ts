@@ -3,7 +3,7 @@
  * contract"): the header is the hex HMAC-SHA256 of the raw body bytes,
  * lower-case as SteVe sends it, upper case accepted.
  */
-import { signHmacSha256, verifyHmacSha256 } from "./hmac.ts";
+import { hmacVerifyKey, signHmacSha256 } from "./hmac.ts";
 import { failed, matched, type SchemeOptions, type SignatureCheck } from "./result.ts";
 
 const HEX = /^[0-9a-fA-F]*$/;
@@ -40,7 +40,9 @@ export async function verifyHex(
   if (!mac) return failed("malformed");
   const subtle = options.subtle ?? crypto.subtle;
   for (let i = 0; i < secrets.length; i++) {
-    if (await verifyHmacSha256(secrets[i], mac, body, subtle)) return matched(i);
+    // Constant-time compare inside Web Crypto; the key is imported once per secret.
+    const key = await hmacVerifyKey(secrets[i], subtle);
+    if (await subtle.verify("HMAC", key, mac, body)) return matched(i);
   }
   return failed("mismatch");
 }

@@ -30,16 +30,6 @@ export function resetHmacKeyCache(): void {
   verifyKeys.clear();
 }
 
-/** Constant-time check (`subtle.verify`) that `mac` is HMAC-SHA256(secret, body). */
-export async function verifyHmacSha256(
-  secret: string,
-  mac: Uint8Array<ArrayBuffer>,
-  body: Uint8Array<ArrayBuffer>,
-  subtle: HmacSubtle = crypto.subtle,
-): Promise<boolean> {
-  return await subtle.verify("HMAC", await hmacVerifyKey(secret, subtle), mac, body);
-}
-
 /** HMAC-SHA256(secret, body): what a caller signs with. Not on the hot path (no cache). */
 export async function signHmacSha256(
   secret: string,
