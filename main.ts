@@ -8,6 +8,7 @@ import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
 import { driveDemoSessions, seedDemo } from "./lib/demo.ts";
 import { logger, setupLogging, teardownLogging } from "./lib/logging.ts";
 import { startMaintenance } from "./lib/maintenance.ts";
+import { SIGNED_ENDPOINT_LIST } from "./lib/signed_endpoints.ts";
 import { buildDeps, serve } from "./lib/server.ts";
 import { newToken } from "./lib/tokens.ts";
 import { printWelcome } from "./lib/welcome.ts";
@@ -29,26 +30,24 @@ const log = logger("main");
 
 if (demo) {
   // The demo signs its own traffic: any key works as long as both sides share it.
-  for (const hook of ["preAuthorize", "meterValues"] as const) {
-    if (!config.hooks[hook].usable) {
-      config.hooks[hook] = { usable: true, secret: newToken(32) };
+  for (const [id] of SIGNED_ENDPOINT_LIST) {
+    if (!config.hooks[id].usable) {
+      config.hooks[id] = { usable: true, secret: newToken(32) };
     }
   }
 }
-const hookVariables = {
-  preAuthorize: ["STEVE_PREAUTH_HMAC_KEY", "/api/ocpp/pre-authorize"],
-  meterValues: ["STEVE_METERVALUE_HMAC_KEY", "/api/ocpp/meter-values"],
-} as const;
-for (const [hook, [variable, path]] of Object.entries(hookVariables)) {
-  const key = config.hooks[hook as keyof typeof hookVariables];
+for (const [id, endpoint] of SIGNED_ENDPOINT_LIST) {
+  const key = config.hooks[id];
   if (!key.usable) {
-    // Loud, but not fatal: SteVe fails open, so charging goes on while this is fixed.
+    // Loud, but not fatal: the endpoint answers 401 until its secret is set. A
+    // fail-open caller (SteVe) carries on meanwhile, so charging goes on.
     log.error(
       "hook key unusable: the hook answers 401 to every call until it is set (at least 32 characters)",
       {
-        variable,
+        variable: endpoint.secretVariables[0],
         problem: key.problem === "missing_key" ? "not set" : "too short",
-        path,
+        path: endpoint.path,
+        failMode: endpoint.failMode,
       },
     );
   }

@@ -11,19 +11,25 @@ import {
   createSteveSender,
   DEFAULT_SESSION,
   type HookAnswer,
-  hookUrl,
   postSigned,
-  PRE_AUTHORIZE_PATH,
   runSession,
   type SessionOptions,
+  STEVE_HOOKS,
+  type SteveKeys,
 } from "../lib/steve_stand_in.ts";
+
+/** The command that sends one hook, e.g. "pre-authorize": the last segment of its path. */
+const commandOf = (hook: keyof SteveKeys) => STEVE_HOOKS[hook].path.split("/").at(-1)!;
+const variableOf = (hook: keyof SteveKeys) => STEVE_HOOKS[hook].secretVariables[0];
 
 const USAGE = `Usage:
   deno task steve pre-authorize --charger ID --tag ID [--connector N] [--start] [--url URL]
   deno task steve session --charger ID --tag ID [--connector N] [--transaction PK]
       [--readings N] [--interval-ms MS] [--start-wh WH] [--kw KW] [--phases 1-3] [--url URL]
 
-Keys: STEVE_PREAUTH_HMAC_KEY signs pre-authorize, STEVE_METERVALUE_HMAC_KEY meter values.
+Keys: ${variableOf("preAuthorize")} signs ${commandOf("preAuthorize")}, ${
+  variableOf("meterValues")
+} signs ${commandOf("meterValues")}.
 --url defaults to $EXPRESSYNC_URL, else http://localhost:8000.
 Defaults: --connector ${DEFAULT_SESSION.connectorId}, --readings ${DEFAULT_SESSION.readings}, --interval-ms ${DEFAULT_SESSION.intervalMs}, --start-wh ${DEFAULT_SESSION.startWh}, --kw ${DEFAULT_SESSION.kw}, --phases ${DEFAULT_SESSION.phases}; --transaction random.
 Exit: 0 every call answered 2xx, 1 some call did not, 2 bad usage or missing key.`;
@@ -82,10 +88,12 @@ function number(
   return n;
 }
 
-function key(variable: string, hook: string): string {
+/** The secret `hook` is signed with, from its registry entry's variable. */
+function key(hook: keyof SteveKeys): string {
+  const variable = variableOf(hook);
   const value = Deno.env.get(variable);
   if (!value) {
-    throw new UsageError(`${variable} is not set (it signs ${hook} calls)`);
+    throw new UsageError(`${variable} is not set (it signs ${commandOf(hook)} calls)`);
   }
   return value;
 }
@@ -114,12 +122,7 @@ async function preAuthorizeCommand(v: Flags, url: string): Promise<number> {
     isStartTx: v.start ?? false,
     at: systemClock.now(),
   });
-  const preAuthKey = key("STEVE_PREAUTH_HMAC_KEY", "pre-authorize");
-  const answer = await postSigned(
-    hookUrl(url, PRE_AUTHORIZE_PATH),
-    preAuthKey,
-    body,
-  );
+  const answer = await postSigned(STEVE_HOOKS.preAuthorize, url, key("preAuthorize"), body);
   console.log(show(answer));
   return answer.ok ? 0 : 1;
 }
@@ -146,10 +149,7 @@ async function sessionCommand(v: Flags, url: string): Promise<number> {
       max: 3,
     }),
   };
-  const keys = {
-    preAuthorize: key("STEVE_PREAUTH_HMAC_KEY", "pre-authorize"),
-    meterValues: key("STEVE_METERVALUE_HMAC_KEY", "meter-values"),
-  };
+  const keys: SteveKeys = { preAuthorize: key("preAuthorize"), meterValues: key("meterValues") };
   const result = await runSession({
     send: createSteveSender({ baseUrl: url, keys }),
     clock: systemClock,
@@ -180,7 +180,7 @@ async function main(): Promise<number> {
   const [command, ...extra] = positionals;
   if (extra.length) throw new UsageError(`unexpected "${extra.join(" ")}"`);
   const url = baseUrl(values.url);
-  if (command === "pre-authorize") {
+  if (command === commandOf("preAuthorize")) {
     return await preAuthorizeCommand(values, url);
   }
   if (command === "session") return await sessionCommand(values, url);

@@ -7,15 +7,28 @@
  */
 import { Cron } from "croner";
 import { z } from "zod";
+import {
+  SIGNED_ENDPOINT_LIST,
+  type SignedEndpoint,
+  type SignedEndpointId,
+} from "./signed_endpoints.ts";
 
 /** Shortest hook secret we accept (runbook step 2: at least 32 characters). */
 export const MIN_HOOK_KEY_LENGTH = 32;
 
 export type HookKeyProblem = "missing_key" | "weak_key";
 
-/** A hook secret as configured: usable, or why not. */
+/**
+ * A signed endpoint's secrets as configured: usable (the current secret, and
+ * `previous` only when the endpoint has rotation variables that are set), or
+ * why not.
+ */
 export type HookKey =
-  | { readonly usable: true; readonly secret: string }
+  | {
+    readonly usable: true;
+    readonly secret: string;
+    readonly previous?: readonly string[];
+  }
   | { readonly usable: false; readonly problem: HookKeyProblem };
 
 export interface Config {
@@ -25,7 +38,8 @@ export interface Config {
   dataDir: string;
   databaseDriver: "pg" | "postgres-js";
   databasePoolSize: number;
-  hooks: { preAuthorize: HookKey; meterValues: HookKey };
+  /** Per entry of lib/signed_endpoints.ts. */
+  hooks: { [K in SignedEndpointId]: HookKey };
   adminApiToken?: string;
   scanPairTtlSeconds: number;
   scanPairRatePerMinute: number;
@@ -107,6 +121,29 @@ export function readHookKey(value: string | undefined): HookKey {
   return { usable: true, secret: value };
 }
 
+/**
+ * Reads an endpoint's secrets from its own variables, never another's. A
+ * missing or weak current secret makes it unusable (401 to every call, not a
+ * failed start); a rotation variable that is set but weak is a {@link ConfigError}.
+ */
+export function readEndpointSecrets(
+  endpoint: Pick<SignedEndpoint, "secretVariables">,
+  env: Record<string, string | undefined>,
+): HookKey {
+  const [current, ...rotation] = endpoint.secretVariables;
+  const key = readHookKey(env[current]);
+  const previous: string[] = [];
+  for (const variable of rotation) {
+    const extra = readHookKey(env[variable]);
+    if (extra.usable) previous.push(extra.secret);
+    else if (extra.problem === "weak_key") {
+      throw new ConfigError(variable, `must be at least ${MIN_HOOK_KEY_LENGTH} characters`);
+    }
+  }
+  if (!key.usable || previous.length === 0) return key;
+  return { ...key, previous };
+}
+
 /** Validates the environment; throws {@link ConfigError} naming the first bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   // Empty strings count as unset, as they do in most .env tooling.
@@ -144,10 +181,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir: e.DATA_DIR,
     databaseDriver: e.DATABASE_DRIVER,
     databasePoolSize: e.DATABASE_POOL_SIZE,
-    hooks: {
-      preAuthorize: readHookKey(env.STEVE_PREAUTH_HMAC_KEY),
-      meterValues: readHookKey(env.STEVE_METERVALUE_HMAC_KEY),
-    },
+    hooks: Object.fromEntries(
+      SIGNED_ENDPOINT_LIST.map(([id, endpoint]) => [id, readEndpointSecrets(endpoint, env)]),
+    ) as Config["hooks"],
     adminApiToken: e.ADMIN_API_TOKEN,
     scanPairTtlSeconds: e.SCAN_PAIR_TTL_SECONDS,
     scanPairRatePerMinute: e.SCAN_PAIR_RATE_PER_MINUTE,

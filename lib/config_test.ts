@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, loadConfig, readEndpointSecrets } from "./config.ts";
 
 Deno.test("config - defaults", () => {
   const c = loadConfig({});
@@ -65,4 +65,26 @@ Deno.test("config - any other invalid value names its variable", () => {
       variable,
     );
   }
+});
+
+Deno.test("config - rotation variables: accepted after the current secret, weak ones stop the start", () => {
+  const rotating = { secretVariables: ["X_SECRET", "X_SECRET_PREVIOUS"] as [string, string] };
+  const [current, previous] = ["c".repeat(32), "p".repeat(32)];
+  assert.deepEqual(
+    readEndpointSecrets(rotating, { X_SECRET: current, X_SECRET_PREVIOUS: previous }),
+    { usable: true, secret: current, previous: [previous] },
+  );
+  assert.deepEqual(
+    readEndpointSecrets(rotating, { X_SECRET: current, X_SECRET_PREVIOUS: "" }),
+    { usable: true, secret: current },
+  );
+  // Without a current secret nothing verifies, whatever the previous one holds.
+  assert.deepEqual(
+    readEndpointSecrets(rotating, { X_SECRET_PREVIOUS: previous }),
+    { usable: false, problem: "missing_key" },
+  );
+  assert.throws(
+    () => readEndpointSecrets(rotating, { X_SECRET: current, X_SECRET_PREVIOUS: "short" }),
+    (e) => e instanceof ConfigError && e.variable === "X_SECRET_PREVIOUS",
+  );
 });

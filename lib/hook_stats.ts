@@ -7,9 +7,16 @@ import type { AppContext } from "./app_deps.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { logger } from "./logging.ts";
+import {
+  SIGNED_ENDPOINT_LIST,
+  type SignedEndpoint,
+  type SignedEndpointName,
+} from "./signed_endpoints.ts";
 
-export type HookName = "PreAuthorize" | "MeterValues";
+/** A signed endpoint's name, e.g. "PreAuthorize". */
+export type HookName = SignedEndpointName;
 
+/** Outcome counts per signed endpoint, kept in memory since start. */
 export class HookStats {
   readonly #counts = new Map<HookName, Map<string, number>>();
   readonly startedAt: Date;
@@ -24,6 +31,7 @@ export class HookStats {
     counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
   }
 
+  /** The counts of one endpoint, by outcome. */
   counts(hook: HookName): Record<string, number> {
     return Object.fromEntries(this.#counts.get(hook) ?? []);
   }
@@ -33,8 +41,9 @@ export class HookStats {
  * Counts and logs every answer of a hook: one info line per call with its
  * status and outcome (runbook step 1 tails these), nothing from the body.
  */
-export function hookStatsMiddleware(hook: HookName) {
-  const log = logger(hook);
+export function hookStatsMiddleware(endpoint: SignedEndpoint & { name: HookName }) {
+  const log = logger(endpoint.logCategory);
+  const hook = endpoint.name;
   return async (c: AppContext, next: () => Promise<void>) => {
     const started = performance.now();
     await next();
@@ -63,37 +72,16 @@ export function keyFingerprint(secret: string): string {
     .slice(0, 16);
 }
 
-const HOOKS: Array<
-  {
-    name: HookName;
-    path: string;
-    envVar: string;
-    configKey: keyof Config["hooks"];
-  }
-> = [
-  {
-    name: "PreAuthorize",
-    path: "/api/ocpp/pre-authorize",
-    envVar: "STEVE_PREAUTH_HMAC_KEY",
-    configKey: "preAuthorize",
-  },
-  {
-    name: "MeterValues",
-    path: "/api/ocpp/meter-values",
-    envVar: "STEVE_METERVALUE_HMAC_KEY",
-    configKey: "meterValues",
-  },
-];
-
 /** Per hook: is its key usable (or why not), its fingerprint, and outcome counts. */
 export function describeHooks(config: Config, stats: HookStats) {
-  return HOOKS.map((h) => {
-    const key = config.hooks[h.configKey];
+  // Field names and order are the admin API's (docs/api.md); only the values come from the registry.
+  return SIGNED_ENDPOINT_LIST.map(([id, h]) => {
+    const key = config.hooks[id];
     return {
       name: h.name,
       path: h.path,
-      header: "X-Signature",
-      envVar: h.envVar,
+      header: h.headers[0],
+      envVar: h.secretVariables[0],
       key: key.usable
         ? { configured: true, fingerprint: keyFingerprint(key.secret) }
         : { configured: false, problem: key.problem },

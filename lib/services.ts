@@ -8,10 +8,8 @@ import { logger } from "./logging.ts";
 import { type MeterValuesBody, meterValuesBody, type MeterValuesDeps } from "./meter_values.ts";
 import { type PreAuthorizeBody, preAuthorizeBody, type PreAuthorizeDeps } from "./pre_authorize.ts";
 import type { ScanPairDeps } from "./scan_pairs.ts";
-import type { SignedHook } from "./signed_request.ts";
-
-/** SteVe's hooks both sign with this header. */
-export const STEVE_SIGNATURE_HEADER = "X-Signature";
+import { SIGNED_ENDPOINTS } from "./signed_endpoints.ts";
+import { createSignedHook, type SignedHook } from "./signed_request.ts";
 
 export interface Services {
   /** Content hash of static/build/islands.js, for cache busting. */
@@ -23,27 +21,27 @@ export interface Services {
   scanPairs: ScanPairDeps;
 }
 
+/** Builds the services once per app; each hook is resolved from its registry entry here. */
 export function createServices(deps: AppDeps): Services {
-  const preAuthorizeLog = logger("PreAuthorize");
-  const meterValuesLog = logger("MeterValues");
+  const { hooks } = deps.config;
+  const { subtle } = deps;
+  // One logger per endpoint: the verifier's warnings and the domain's lines share its category.
+  const preAuthorizeLog = logger(SIGNED_ENDPOINTS.preAuthorize.logCategory);
+  const meterValuesLog = logger(SIGNED_ENDPOINTS.meterValues.logCategory);
   return {
     buildId: islandsBuildId(),
-    preAuthorizeHook: {
-      name: "PreAuthorize",
-      header: STEVE_SIGNATURE_HEADER,
-      key: deps.config.hooks.preAuthorize,
-      schema: preAuthorizeBody,
-      log: preAuthorizeLog,
-      subtle: deps.subtle,
-    },
-    meterValuesHook: {
-      name: "MeterValues",
-      header: STEVE_SIGNATURE_HEADER,
-      key: deps.config.hooks.meterValues,
-      schema: meterValuesBody,
-      log: meterValuesLog,
-      subtle: deps.subtle,
-    },
+    preAuthorizeHook: createSignedHook(
+      SIGNED_ENDPOINTS.preAuthorize,
+      hooks.preAuthorize,
+      preAuthorizeBody,
+      { subtle, log: preAuthorizeLog },
+    ),
+    meterValuesHook: createSignedHook(
+      SIGNED_ENDPOINTS.meterValues,
+      hooks.meterValues,
+      meterValuesBody,
+      { subtle, log: meterValuesLog },
+    ),
     preAuthorize: {
       db: deps.db,
       bus: deps.bus,

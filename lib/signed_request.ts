@@ -1,47 +1,83 @@
 /**
- * The one verifier every HMAC-signed endpoint uses (design doc "The HMAC
- * webhook contract"): lower-case hex HMAC-SHA256 of the raw body in a header,
- * one secret per hook, checked in five steps whose order and statuses are the
- * contract:
+ * The HTTP side of every signed endpoint (design doc "The HMAC webhook
+ * contract"): one pipeline, configured by an entry of lib/signed_endpoints.ts,
+ * whose order and statuses are the contract:
  *
- * 1. raw body unreadable → 400 invalid_body; over 64 KiB → 413 payload_too_large
+ * 1. raw body unreadable → 400 invalid_body; over the entry's limit → 413 payload_too_large
  * 2. header missing/empty, or key missing/weak → 401 unauthorized
- * 3. signature of odd length or not hex → 401 unauthorized
- * 4. `crypto.subtle.verify` throws → 500 internal; returns false → 401
+ * 3. signature not in the scheme's format (hex: odd length, not hex) → 401 unauthorized
+ * 4. `crypto.subtle.verify` throws → 500 internal; no secret matches → 401
  * 5. JSON.parse fails → 400 invalid_json; wrong shape → 400 invalid_body
  *
+ * Steps 3 and 4 are the scheme's (lib/signatures/, plain functions over bytes).
  * The signature covers the bytes on the wire whatever `Content-Type` says, so
  * the body is read as bytes and only parsed after it is verified. Nothing
  * observable may happen before {@link verifySignedRequest} returns.
  */
 import type { z } from "zod";
-import type { HookKey } from "./config.ts";
+import type { HookKey, HookKeyProblem } from "./config.ts";
 import { AppError, invalidBody } from "./errors.ts";
-import { errorSummary, type Logger } from "./logging.ts";
+import { errorSummary, type Logger, logger } from "./logging.ts";
+import { readBoundedBody } from "./request_body.ts";
+import type { SignatureScheme, SignedEndpoint } from "./signed_endpoints.ts";
+import {
+  type HmacSubtle,
+  schemeOf,
+  type SchemeOptions,
+  type SchemeVerifier,
+  type SignatureFailure,
+  signHex,
+} from "./signatures/mod.ts";
 
-/** Bodies above this are refused without reading further. */
-export const MAX_SIGNED_BODY_BYTES = 64 * 1024;
+// Callers of the pipeline inject a failing engine and reset keys through here.
+export { type HmacSubtle, resetHmacKeyCache } from "./signatures/mod.ts";
 
+/**
+ * Why a call was refused, as stats (`unauthorized:<reason>`) and logs name it.
+ * The SteVe hooks use the first five; hex's `malformed` keeps its name `bad_hex`.
+ */
 export type UnauthorizedReason =
-  | "missing_key"
-  | "weak_key"
+  | HookKeyProblem
   | "missing_signature"
   | "bad_hex"
-  | "mismatch";
+  | "mismatch"
+  | "malformed"
+  | "stale"
+  | "future";
 
-/** The part of `crypto.subtle` the verifier needs; tests inject a failing one. */
-export type HmacSubtle = Pick<SubtleCrypto, "importKey" | "verify">;
-
+/** A signed endpoint resolved once at start: everything the hot path needs, ready. */
 export interface SignedHook<T> {
-  /** Hook name used in logs and stats, e.g. "PreAuthorize". */
-  name: string;
-  /** Header carrying the hex signature, e.g. "X-Signature". */
-  header: string;
+  endpoint: SignedEndpoint;
   key: HookKey;
+  /** The secrets accepted now, current first; empty when the key is unusable. */
+  secrets: readonly string[];
+  verify: SchemeVerifier;
+  options: SchemeOptions;
   /** Shape of the JSON body (step 5). */
   schema: z.ZodType<T>;
+  /** The entry's log category. */
   log: Logger;
-  subtle?: HmacSubtle;
+}
+
+/**
+ * Resolves `endpoint` with its configured key and body schema. Throws when its
+ * scheme is not implemented, so that shows at start and never per request.
+ */
+export function createSignedHook<T>(
+  endpoint: SignedEndpoint,
+  key: HookKey,
+  schema: z.ZodType<T>,
+  options: { subtle?: HmacSubtle; log?: Logger } = {},
+): SignedHook<T> {
+  return {
+    endpoint,
+    key,
+    secrets: key.usable ? [key.secret, ...(key.previous ?? [])] : [],
+    verify: schemeOf(endpoint.scheme).verify,
+    options: { subtle: options.subtle },
+    schema,
+    log: options.log ?? logger(endpoint.logCategory),
+  };
 }
 
 /** A 401, carrying why, so stats and logs can tell the cases apart. */
@@ -51,83 +87,29 @@ export class SignatureRejected extends AppError {
   }
 }
 
-// The imported CryptoKey is cached per secret for the life of the process:
-// importing on every request costs ~6x the verify itself.
-const keyCache = new Map<string, Promise<CryptoKey>>();
-
-/** Forgets cached keys. Tests that change a hook secret call this between cases. */
-export function resetHmacKeyCache(): void {
-  keyCache.clear();
+/** The outward name of a scheme's refusal: stats, logs and docs predate the schemes. */
+function outwardReason(scheme: SignatureScheme, failure: SignatureFailure): UnauthorizedReason {
+  switch (failure) {
+    case "malformed":
+      return scheme === "hex" ? "bad_hex" : "malformed";
+    case "no_secret":
+      return "missing_key";
+    default:
+      return failure;
+  }
 }
 
-function importVerifyKey(
-  secret: string,
-  subtle: HmacSubtle,
-): Promise<CryptoKey> {
-  let key = keyCache.get(secret);
-  if (!key) {
-    key = subtle.importKey(
-      "raw",
-      new TextEncoder().encode(secret),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["verify"],
-    );
-    // A failed import must not poison the cache.
-    key.catch(() => keyCache.delete(secret));
-    keyCache.set(secret, key);
-  }
-  return key;
-}
-
-/** Reads at most `limit` bytes of the body; throws 413 past it, 400 if unreadable. */
-export async function readBodyBytes(
-  request: Request,
-  limit = MAX_SIGNED_BODY_BYTES,
-): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = Number(request.headers.get("content-length"));
-  if (declared > limit) {
-    await request.body?.cancel().catch(() => {});
-    throw new AppError(413, "payload_too_large");
-  }
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel().catch(() => {});
-        throw new AppError(413, "payload_too_large");
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw invalidBody();
-  }
-  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
-}
-
-/** Decodes hex (either case); null when the length is odd or a character is not hex. */
-export function decodeHex(hex: string): Uint8Array<ArrayBuffer> | null {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
-  const bytes = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < bytes.length; i++) {
-    bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  }
-  return bytes;
-}
+const REFUSAL_MESSAGES: { readonly [R in UnauthorizedReason]: string } = {
+  // docs/operations.md: the first three log exactly this.
+  missing_key: "Missing HMAC key or signature",
+  weak_key: "Missing HMAC key or signature",
+  missing_signature: "Missing HMAC key or signature",
+  bad_hex: "HMAC signature is not hex",
+  malformed: "HMAC signature is malformed",
+  mismatch: "HMAC verify failed",
+  stale: "HMAC signature is too old",
+  future: "HMAC signature is dated in the future",
+};
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -139,16 +121,21 @@ export async function verifySignedRequest<T>(
   hook: SignedHook<T>,
   request: Request,
 ): Promise<T> {
+  const { endpoint } = hook;
   // 1. The raw bytes, bounded.
-  const body = await readBodyBytes(request);
+  const body = await readBoundedBody(request, endpoint.bodyLimitBytes);
 
-  // 2. Header and key present.
-  const signature = request.headers.get(hook.header) ?? "";
+  // 2. Header and key present. The first of the entry's headers that is set wins.
+  let signature = "";
+  for (const header of endpoint.headers) {
+    signature = request.headers.get(header) ?? "";
+    if (signature !== "") break;
+  }
   const hasSig = signature !== "";
   if (!hook.key.usable || !hasSig) {
     const reason = hook.key.usable ? "missing_signature" : hook.key.problem;
-    hook.log.warn("Missing HMAC key or signature", {
-      hook: hook.name,
+    hook.log.warn(REFUSAL_MESSAGES[reason], {
+      hook: endpoint.name,
       hasKey: hook.key.usable,
       hasSig,
       reason,
@@ -156,39 +143,26 @@ export async function verifySignedRequest<T>(
     throw new SignatureRejected(reason);
   }
 
-  // 3. Hex.
-  const mac = decodeHex(signature);
-  if (!mac) {
-    hook.log.warn("HMAC signature is not hex", {
-      hook: hook.name,
-      hasKey: true,
-      hasSig: true,
-      reason: "bad_hex",
-    });
-    throw new SignatureRejected("bad_hex");
-  }
-
-  // 4. Constant-time verify with the cached key.
-  const subtle = hook.subtle ?? crypto.subtle;
-  let valid: boolean;
+  // 3 and 4. The scheme: format, then a constant-time verify with cached keys.
+  let check;
   try {
-    const key = await importVerifyKey(hook.key.secret, subtle);
-    valid = await subtle.verify("HMAC", key, mac, body);
+    check = await hook.verify(signature, body, hook.secrets, hook.options);
   } catch (error) {
     hook.log.error("HMAC verify threw", {
-      hook: hook.name,
+      hook: endpoint.name,
       error: errorSummary(error),
     });
     throw new AppError(500, "internal");
   }
-  if (!valid) {
-    hook.log.warn("HMAC verify failed", {
-      hook: hook.name,
+  if (!check.ok) {
+    const reason = outwardReason(endpoint.scheme, check.reason);
+    hook.log.warn(REFUSAL_MESSAGES[reason], {
+      hook: endpoint.name,
       hasKey: true,
       hasSig: true,
-      reason: "mismatch",
+      reason,
     });
-    throw new SignatureRejected("mismatch");
+    throw new SignatureRejected(reason);
   }
 
   // 5. JSON, then shape. Unknown fields are ignored by the schema.
@@ -210,23 +184,7 @@ export async function verifySignedRequest<T>(
 }
 
 /** Lower-case hex HMAC-SHA256 of `body` — what SteVe puts in `X-Signature`. */
-export async function signBody(
-  secret: string,
-  body: string | Uint8Array,
-): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
+export function signBody(secret: string, body: string | Uint8Array): Promise<string> {
   const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
-  const mac = await crypto.subtle.sign(
-    "HMAC",
-    key,
-    bytes as Uint8Array<ArrayBuffer>,
-  );
-  return Array.from(new Uint8Array(mac), (b) => b.toString(16).padStart(2, "0"))
-    .join("");
+  return signHex(secret, bytes as Uint8Array<ArrayBuffer>);
 }

@@ -1,56 +1,112 @@
 import assert from "node:assert/strict";
-import { opensslHmacHex } from "../tests/_support/openssl.ts";
-import { decodeHex, MAX_SIGNED_BODY_BYTES, readBodyBytes, signBody } from "./signed_request.ts";
+import { z } from "zod";
+import type { HookKey } from "./config.ts";
 import { AppError } from "./errors.ts";
+import type { SignedEndpoint } from "./signed_endpoints.ts";
+import {
+  createSignedHook,
+  SignatureRejected,
+  signBody,
+  verifySignedRequest,
+} from "./signed_request.ts";
+import { signHex } from "./signatures/mod.ts";
 
-Deno.test("signBody - RFC 4231 test case 2 known answer", async () => {
+Deno.test("signBody - signs a string as its UTF-8 bytes, like signHex", async () => {
+  const text = "what do ya want for nothing?";
   assert.equal(
-    await signBody("Jefe", "what do ya want for nothing?"),
+    await signBody("Jefe", text),
     "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
   );
+  assert.equal(await signBody("Jefe", text), await signHex("Jefe", new TextEncoder().encode(text)));
 });
 
-Deno.test("signBody - matches the runbook's openssl one-liner for its example body", async () => {
-  // printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$KEY" -hex
-  const body = '{"idTag":"TEST","chargeBoxId":"TEST","connectorId":1,"isStartTx":false,"ts":0}';
-  const out = await opensslHmacHex("k".repeat(40), body);
-  assert.equal(await signBody("k".repeat(40), body), out);
-});
+// What the registry lets a wave-2 entry ask for that the SteVe hooks do not use:
+// two headers, a rotation secret, its own body limit.
+const TWO_HEADERS: SignedEndpoint = {
+  name: "Example",
+  path: "/api/example",
+  headers: ["X-Primary-Signature", "X-Fallback-Signature"],
+  scheme: "hex",
+  secretVariables: ["EXAMPLE_SECRET", "EXAMPLE_SECRET_PREVIOUS"],
+  logCategory: "Example",
+  bodyLimitBytes: 100,
+  failMode: "closed",
+};
+const CURRENT = "c".repeat(32);
+const PREVIOUS = "p".repeat(32);
+const KEY: HookKey = { usable: true, secret: CURRENT, previous: [PREVIOUS] };
+const schema = z.object({ n: z.number() });
+const hook = createSignedHook(TWO_HEADERS, KEY, schema);
+const BODY = '{"n":1}';
 
-Deno.test("decodeHex - even-length hex only, either case", () => {
-  assert.deepEqual(decodeHex("00ff7F"), new Uint8Array([0, 255, 127]));
-  assert.deepEqual(decodeHex(""), new Uint8Array([]));
-  assert.equal(decodeHex("abc"), null);
-  assert.equal(decodeHex("zz"), null);
-  assert.equal(decodeHex("sha256=00"), null);
-  assert.equal(decodeHex(" 00"), null);
-});
+const post = (body: string, headers: Record<string, string>) =>
+  new Request("http://x/api/example", { method: "POST", body, headers });
+const rejectedFor = (reason: string) => (e: unknown) =>
+  e instanceof SignatureRejected && e.reason === reason;
 
-Deno.test("readBodyBytes - an unreadable body is 400 invalid_body", async () => {
-  const broken = new ReadableStream({
-    pull(c) {
-      c.error(new Error("connection reset"));
-    },
-  });
-  const request = new Request("http://x/", { method: "POST", body: broken });
+Deno.test("verifySignedRequest - the second header is read when the first is absent or empty", async () => {
+  const sig = await signBody(CURRENT, BODY);
+  assert.deepEqual(
+    await verifySignedRequest(hook, post(BODY, { "x-fallback-signature": sig })),
+    { n: 1 },
+  );
+  assert.deepEqual(
+    await verifySignedRequest(
+      hook,
+      post(BODY, { "x-primary-signature": "", "x-fallback-signature": sig }),
+    ),
+    { n: 1 },
+  );
   await assert.rejects(
-    readBodyBytes(request),
-    (e) => e instanceof AppError && e.status === 400 && e.code === "invalid_body",
+    verifySignedRequest(hook, post(BODY, { "x-other": sig })),
+    rejectedFor("missing_signature"),
   );
 });
 
-Deno.test("readBodyBytes - exactly 64 KiB passes, one byte more is 413", async () => {
-  const ok = new Request("http://x/", {
-    method: "POST",
-    body: "x".repeat(MAX_SIGNED_BODY_BYTES),
-  });
-  assert.equal((await readBodyBytes(ok)).byteLength, MAX_SIGNED_BODY_BYTES);
-  const big = new Request("http://x/", {
-    method: "POST",
-    body: "x".repeat(MAX_SIGNED_BODY_BYTES + 1),
-  });
+Deno.test("verifySignedRequest - a rotation secret is accepted, an unknown one is not", async () => {
+  assert.deepEqual(hook.secrets, [CURRENT, PREVIOUS]);
+  const previous = await signBody(PREVIOUS, BODY);
+  assert.deepEqual(
+    await verifySignedRequest(hook, post(BODY, { "x-primary-signature": previous })),
+    { n: 1 },
+  );
+  const unknown = await signBody("u".repeat(32), BODY);
   await assert.rejects(
-    readBodyBytes(big),
-    (e) => e instanceof AppError && e.status === 413,
+    verifySignedRequest(hook, post(BODY, { "x-primary-signature": unknown })),
+    rejectedFor("mismatch"),
+  );
+});
+
+Deno.test("verifySignedRequest - the entry's body limit applies, not the SteVe hooks'", async () => {
+  const body = JSON.stringify({ n: 1, pad: "x".repeat(100) });
+  await assert.rejects(
+    verifySignedRequest(
+      hook,
+      post(body, { "x-primary-signature": await signBody(CURRENT, body) }),
+    ),
+    (e) => e instanceof AppError && e.status === 413 && e.code === "payload_too_large",
+  );
+});
+
+Deno.test("verifySignedRequest - hex that is not hex keeps its outward name bad_hex", async () => {
+  await assert.rejects(
+    verifySignedRequest(hook, post(BODY, { "x-primary-signature": "zz" })),
+    rejectedFor("bad_hex"),
+  );
+});
+
+Deno.test("verifySignedRequest - an unusable key refuses before the scheme runs", async () => {
+  const weak = createSignedHook(TWO_HEADERS, { usable: false, problem: "weak_key" }, schema);
+  assert.deepEqual(weak.secrets, []);
+  await assert.rejects(
+    verifySignedRequest(weak, post(BODY, { "x-primary-signature": "zz" })),
+    rejectedFor("weak_key"),
+  );
+});
+
+Deno.test("createSignedHook - a scheme not implemented fails at start, not per request", () => {
+  assert.throws(
+    () => createSignedHook({ ...TWO_HEADERS, scheme: "timestamped" }, KEY, schema),
+    /"timestamped" is not implemented/,
   );
 });

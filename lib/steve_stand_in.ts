@@ -1,19 +1,24 @@
 /**
  * A stand-in for SteVe's fork: builds the two hook bodies as it does, signs
- * the exact bytes sent with that hook's own key (`X-Signature`, lower-case hex
+ * the exact bytes sent with that hook's own key, in the header and scheme its
+ * registry entry names (lib/signed_endpoints.ts: `X-Signature`, lower-case hex
  * HMAC-SHA256), and plays a whole charging session. `deno task steve`, the
  * demo and the load benchmarks all send through this module.
  */
 import type { Clock } from "./clock.ts";
 import type { MeterSample, MeterValuesBody } from "./meter_values.ts";
 import type { PreAuthorizeBody } from "./pre_authorize.ts";
-import { signBody } from "./signed_request.ts";
+import { SIGNED_ENDPOINTS, type SignedEndpoint } from "./signed_endpoints.ts";
+import { schemeOf } from "./signatures/mod.ts";
 
-export const PRE_AUTHORIZE_PATH = "/api/ocpp/pre-authorize";
-export const METER_VALUES_PATH = "/api/ocpp/meter-values";
+/** The registry entries SteVe calls. */
+export const STEVE_HOOKS = {
+  preAuthorize: SIGNED_ENDPOINTS.preAuthorize,
+  meterValues: SIGNED_ENDPOINTS.meterValues,
+} as const;
 
-/** `STEVE_PREAUTH_HMAC_KEY` and `STEVE_METERVALUE_HMAC_KEY`: neither signs the other's hook. */
-export type SteveKeys = { preAuthorize: string; meterValues: string };
+/** One secret per hook (each entry's first variable): neither signs the other's hook. */
+export type SteveKeys = { [K in keyof typeof STEVE_HOOKS]: string };
 
 /** What a hook answered: `status` 0 and `answer.error` when nothing came back. */
 export type HookAnswer = { status: number; ok: boolean; answer: unknown };
@@ -88,9 +93,13 @@ export function phasePowerSamples(
   }));
 }
 
-/** POSTs `body` as JSON signed with `key`; never throws (no answer is status 0). */
+/**
+ * POSTs `body` as JSON to `endpoint`'s path under `baseUrl`, signed with `key`
+ * in its first header and its scheme; never throws (no answer is status 0).
+ */
 export async function postSigned(
-  url: string,
+  endpoint: SignedEndpoint,
+  baseUrl: string,
   key: string,
   body: unknown,
   fetchFn: typeof fetch = fetch,
@@ -98,11 +107,11 @@ export async function postSigned(
   // Serialize once and sign those very bytes: re-serializing could differ.
   const bytes = new TextEncoder().encode(JSON.stringify(body));
   try {
-    const response = await fetchFn(url, {
+    const response = await fetchFn(hookUrl(baseUrl, endpoint.path), {
       method: "POST",
       headers: {
         "Content-Type": "application/json",
-        "X-Signature": await signBody(key, bytes),
+        [endpoint.headers[0]]: await schemeOf(endpoint.scheme).sign(key, bytes),
       },
       body: bytes,
     });
@@ -132,12 +141,9 @@ export function createSteveSender(options: {
   fetch?: typeof fetch;
 }): SteveSender {
   const { baseUrl, keys, fetch } = options;
-  const to = (path: string, key: string) => (body: unknown) =>
-    postSigned(hookUrl(baseUrl, path), key, body, fetch);
-  return {
-    preAuthorize: to(PRE_AUTHORIZE_PATH, keys.preAuthorize),
-    meterValues: to(METER_VALUES_PATH, keys.meterValues),
-  };
+  const to = (hook: keyof typeof STEVE_HOOKS) => (body: unknown) =>
+    postSigned(STEVE_HOOKS[hook], baseUrl, keys[hook], body, fetch);
+  return { preAuthorize: to("preAuthorize"), meterValues: to("meterValues") };
 }
 
 export interface SessionOptions {

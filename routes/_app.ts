@@ -14,6 +14,7 @@ import { AppError } from "../lib/errors.ts";
 import { hookStatsMiddleware } from "../lib/hook_stats.ts";
 import { errorSummary, logger } from "../lib/logging.ts";
 import { createServices } from "../lib/services.ts";
+import { SIGNED_ENDPOINT_LIST } from "../lib/signed_endpoints.ts";
 import { SignatureRejected } from "../lib/signed_request.ts";
 import { routes } from "./_manifest.ts";
 
@@ -32,8 +33,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set("services", services);
     await next();
   });
-  app.use("/api/ocpp/pre-authorize", hookStatsMiddleware("PreAuthorize"));
-  app.use("/api/ocpp/meter-values", hookStatsMiddleware("MeterValues"));
+  for (const [, endpoint] of SIGNED_ENDPOINT_LIST) {
+    app.use(endpoint.path, hookStatsMiddleware(endpoint));
+  }
   app.use("/api/admin/*", requireAdmin());
   app.use("/static/*", serveStatic({ root: STATIC_ROOT }));
   // Pages: every form body is bounded before CSRF or a handler reads it.

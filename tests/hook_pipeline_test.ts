@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import type { LogRecord } from "@logtape/logtape";
 import { setupLogging, teardownLogging } from "../lib/logging.ts";
+import { SIGNED_ENDPOINT_LIST } from "../lib/signed_endpoints.ts";
 import { signBody } from "../lib/signed_request.ts";
 import { databaseFingerprint, forEachDatabase } from "./_support/db.ts";
 import { jsonOf, METER_KEY, PREAUTH_KEY, signedPost, startTestApp } from "./_support/app.ts";
@@ -16,6 +17,9 @@ const SECRET_BOX = "BOX-SHOULD-NOT-BE-LOGGED";
 interface HookCase {
   name: "PreAuthorize" | "MeterValues";
   path: string;
+  header: string;
+  /** Bytes a body may have; one more is 413. */
+  limit: number;
   key: string;
   otherKey: string;
   keyVar: string;
@@ -47,6 +51,8 @@ const HOOKS: HookCase[] = [
   {
     name: "PreAuthorize",
     path: "/api/ocpp/pre-authorize",
+    header: "X-Signature",
+    limit: 64 * 1024,
     key: PREAUTH_KEY,
     otherKey: METER_KEY,
     keyVar: "STEVE_PREAUTH_HMAC_KEY",
@@ -92,6 +98,8 @@ const HOOKS: HookCase[] = [
   {
     name: "MeterValues",
     path: "/api/ocpp/meter-values",
+    header: "X-Signature",
+    limit: 64 * 1024,
     key: METER_KEY,
     otherKey: PREAUTH_KEY,
     keyVar: "STEVE_METERVALUE_HMAC_KEY",
@@ -158,29 +166,33 @@ function rejectRows(hook: HookCase): RejectRow[] {
   const missing = "Missing HMAC key or signature";
   return [
     {
-      name: "body over 64 KiB (declared length)",
-      send: (url) =>
-        signedPost(
-          url,
-          hook.key,
-          JSON.stringify({ ...hook.valid, pad: "x".repeat(70_000) }),
-        ),
+      name: "body one byte over 64 KiB (declared length)",
+      send: (url) => {
+        const bare = JSON.stringify({ ...hook.valid, pad: "" });
+        const over = JSON.stringify({
+          ...hook.valid,
+          pad: "x".repeat(hook.limit + 1 - bare.length),
+        });
+        assert.equal(over.length, hook.limit + 1);
+        return signedPost(url, hook.key, over);
+      },
       status: 413,
       error: "payload_too_large",
     },
     {
-      name: "body over 64 KiB (chunked, no length)",
+      name: "body one byte over 64 KiB (chunked, no length)",
       send: async (url) => {
-        const chunk = new TextEncoder().encode("x".repeat(16_384));
-        let sent = 0;
+        const chunk = new TextEncoder().encode("x".repeat(hook.limit / 4));
+        const chunks = [chunk, chunk, chunk, chunk, new TextEncoder().encode("x")];
         const stream = new ReadableStream<Uint8Array>({
           pull(c) {
-            if (sent++ < 6) c.enqueue(chunk);
+            const next = chunks.shift();
+            if (next) c.enqueue(next);
             else c.close();
           },
         });
         return raw(url, stream, {
-          "x-signature": await signBody(hook.key, "x"),
+          [hook.header]: await signBody(hook.key, "x"),
         });
       },
       status: 413,
@@ -200,7 +212,7 @@ function rejectRows(hook: HookCase): RejectRow[] {
     },
     {
       name: "signature header empty",
-      send: (url) => raw(url, body, { "x-signature": "" }),
+      send: (url) => raw(url, body, { [hook.header]: "" }),
       status: 401,
       error: "unauthorized",
       warn: {
@@ -240,7 +252,7 @@ function rejectRows(hook: HookCase): RejectRow[] {
       name: "signature of odd length",
       send: async (url) =>
         raw(url, body, {
-          "x-signature": (await signBody(hook.key, body)).slice(1),
+          [hook.header]: (await signBody(hook.key, body)).slice(1),
         }),
       status: 401,
       error: "unauthorized",
@@ -248,14 +260,14 @@ function rejectRows(hook: HookCase): RejectRow[] {
     },
     {
       name: "signature not hex",
-      send: (url) => raw(url, body, { "x-signature": "zz".repeat(32) }),
+      send: (url) => raw(url, body, { [hook.header]: "zz".repeat(32) }),
       status: 401,
       error: "unauthorized",
       warn: { reason: "bad_hex", hasKey: true, hasSig: true },
     },
     {
       name: "signature does not match",
-      send: async (url) => raw(url, body, { "x-signature": await signBody(hook.key, body + " ") }),
+      send: async (url) => raw(url, body, { [hook.header]: await signBody(hook.key, body + " ") }),
       status: 401,
       error: "unauthorized",
       warn: { reason: "mismatch", hasKey: true, hasSig: true },
@@ -271,7 +283,7 @@ function rejectRows(hook: HookCase): RejectRow[] {
       name: "signature covers re-serialized JSON, not the bytes sent",
       send: async (url) =>
         raw(url, JSON.stringify(hook.valid, null, 2), {
-          "x-signature": await signBody(hook.key, body),
+          [hook.header]: await signBody(hook.key, body),
         }),
       status: 401,
       error: "unauthorized",
@@ -304,6 +316,21 @@ function rejectRows(hook: HookCase): RejectRow[] {
     })),
   ];
 }
+
+Deno.test("hook pipeline - every registry entry has its contract row, spelled as above", () => {
+  // The rows are literal so a registry typo fails the HTTP cases; this makes a
+  // new entry without rows fail too.
+  assert.deepEqual(
+    SIGNED_ENDPOINT_LIST.map(([, e]) => [
+      e.name,
+      e.path,
+      e.headers[0],
+      e.bodyLimitBytes,
+      e.secretVariables[0],
+    ]),
+    HOOKS.map((h) => [h.name, h.path, h.header, h.limit, h.keyVar]),
+  );
+});
 
 const records: LogRecord[] = [];
 const captureSink = (record: LogRecord) => void records.push(record);
@@ -413,7 +440,7 @@ for (const hook of HOOKS) {
           const body = JSON.stringify(hook.valid);
           const sig = (await signBody(hook.key, body)).toUpperCase();
           const res = await raw(app.url + hook.path, body, {
-            "x-signature": sig,
+            [hook.header]: sig,
           });
           assert.equal(res.status, 200);
           await res.body?.cancel();

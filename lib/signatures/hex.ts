@@ -1,0 +1,53 @@
+/**
+ * Scheme `hex` (SteVe's `X-Signature`, design doc "The HMAC webhook
+ * contract"): the header is the hex HMAC-SHA256 of the raw body bytes,
+ * lower-case as SteVe sends it, upper case accepted.
+ */
+import { hmacVerifyKey, signHmacSha256 } from "./hmac.ts";
+import { failed, matched, type SchemeOptions, type SignatureCheck } from "./result.ts";
+
+const HEX = /^[0-9a-fA-F]*$/;
+
+/** Decodes hex (either case); null when the length is odd or a character is not hex. */
+export function decodeHex(hex: string): Uint8Array<ArrayBuffer> | null {
+  if (hex.length % 2 !== 0 || !HEX.test(hex)) return null;
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) {
+    bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  }
+  return bytes;
+}
+
+/** Lower-case hex of `bytes`. */
+export function encodeHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Verifies a hex signature against each secret in order: `missing_signature`
+ * when empty, `no_secret` when the list is, `malformed` when not hex of even
+ * length, else the first secret that matches or `mismatch`.
+ */
+export async function verifyHex(
+  signature: string,
+  body: Uint8Array<ArrayBuffer>,
+  secrets: readonly string[],
+  options: SchemeOptions,
+): Promise<SignatureCheck> {
+  if (signature === "") return failed("missing_signature");
+  if (secrets.length === 0) return failed("no_secret");
+  const mac = decodeHex(signature);
+  if (!mac) return failed("malformed");
+  const subtle = options.subtle ?? crypto.subtle;
+  for (let i = 0; i < secrets.length; i++) {
+    // Constant-time compare inside Web Crypto; the key is imported once per secret.
+    const key = await hmacVerifyKey(secrets[i], subtle);
+    if (await subtle.verify("HMAC", key, mac, body)) return matched(i);
+  }
+  return failed("mismatch");
+}
+
+/** Lower-case hex HMAC-SHA256 of `body`: what SteVe puts in `X-Signature`. */
+export async function signHex(secret: string, body: Uint8Array<ArrayBuffer>): Promise<string> {
+  return encodeHex(await signHmacSha256(secret, body));
+}

@@ -1,0 +1,85 @@
+/**
+ * The one definition of every signed endpoint: config reads its secrets from
+ * here, the verifier its header, scheme and body limit, hook stats and the
+ * start-up checks its name and variables, the SteVe stand-in and `deno task
+ * steve` its path and header, and docs/api.md's "Signed endpoints" table must
+ * list exactly these rows (tests/signed_endpoints_docs_test.ts).
+ *
+ * A new signed endpoint is a new entry here, a route file, and its row in the
+ * docs table: no new verification code unless it brings a new scheme.
+ */
+import { BODY_LIMITS } from "./request_body.ts";
+import type { SignatureScheme } from "./signatures/mod.ts";
+
+export type { SignatureScheme };
+
+/**
+ * What the caller does when we refuse a call. `open`: it carries on without us
+ * (SteVe: charging goes on, only scan-to-login and live meter values stop).
+ * `closed`: nothing happens unless we accept (no email is sent). Either way an
+ * unverified call is refused; the mode says how loud a missing secret is.
+ */
+export type FailMode = "open" | "closed";
+
+export interface SignedEndpoint {
+  /** Name in logs (`hook`), stats and `GET /api/admin/hooks`, e.g. "PreAuthorize". */
+  readonly name: string;
+  /** Route of its `POST` handler. */
+  readonly path: string;
+  /** Headers that may carry the signature; the first one present is read. */
+  readonly headers: readonly [string, ...string[]];
+  readonly scheme: SignatureScheme;
+  /**
+   * Environment variables of its secrets. The first is the current secret:
+   * missing or under 32 characters, the endpoint answers 401 to every call and
+   * the start logs an error naming it. Later ones are optional and accepted
+   * too, for a rotation (set but too short stops the start).
+   */
+  readonly secretVariables: readonly [string, ...string[]];
+  /** LogTape category (under "expressync") of its warnings and answer lines. */
+  readonly logCategory: string;
+  /** Bodies above this many bytes are refused with 413 before they are verified. */
+  readonly bodyLimitBytes: number;
+  readonly failMode: FailMode;
+}
+
+/** The bound SteVe's hooks have had since wave 1 (64 KiB). */
+const STEVE_HOOK_BODY_LIMIT = BODY_LIMITS.steveHook;
+
+/** Every signed endpoint, by the key config and services use for it. */
+export const SIGNED_ENDPOINTS = {
+  /** SteVe, on every Authorize.req and StartTransaction.req. */
+  preAuthorize: {
+    name: "PreAuthorize",
+    path: "/api/ocpp/pre-authorize",
+    headers: ["X-Signature"],
+    scheme: "hex",
+    secretVariables: ["STEVE_PREAUTH_HMAC_KEY"],
+    logCategory: "PreAuthorize",
+    bodyLimitBytes: STEVE_HOOK_BODY_LIMIT,
+    failMode: "open",
+  },
+  /** SteVe, on every MeterValues.req. */
+  meterValues: {
+    name: "MeterValues",
+    path: "/api/ocpp/meter-values",
+    headers: ["X-Signature"],
+    scheme: "hex",
+    secretVariables: ["STEVE_METERVALUE_HMAC_KEY"],
+    logCategory: "MeterValues",
+    bodyLimitBytes: STEVE_HOOK_BODY_LIMIT,
+    failMode: "open",
+  },
+} as const satisfies Record<string, SignedEndpoint>;
+
+export type SignedEndpointId = keyof typeof SIGNED_ENDPOINTS;
+
+/** An endpoint's `name`, e.g. "PreAuthorize". */
+export type SignedEndpointName = (typeof SIGNED_ENDPOINTS)[SignedEndpointId]["name"];
+
+/** The entries with their keys, in the order stats and docs list them. */
+export const SIGNED_ENDPOINT_LIST: ReadonlyArray<
+  readonly [SignedEndpointId, (typeof SIGNED_ENDPOINTS)[SignedEndpointId]]
+> = Object.entries(SIGNED_ENDPOINTS) as Array<
+  [SignedEndpointId, (typeof SIGNED_ENDPOINTS)[SignedEndpointId]]
+>;
