@@ -3,7 +3,7 @@
  * here, the verifier its header, scheme and body limit, hook stats and the
  * start-up checks its name and variables, the SteVe stand-in and `deno task
  * steve` its path and header, and docs/api.md's "Signed endpoints" table must
- * list exactly these rows (tests/signed_endpoints_docs_test.ts).
+ * list exactly these rows (tests/signed_endpoints_test.ts).
  *
  * A new signed endpoint is a new entry here, a route file, and its row in the
  * docs table: no new verification code unless it brings a new scheme.
