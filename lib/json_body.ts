@@ -12,13 +12,13 @@ export async function readJsonBody<T>(
     throw invalidBody();
   });
   if (text.length > MAX_JSON_BODY_BYTES) {
-    throw new AppError(413, "payload_too_large");
+    throw new AppError("payload_too_large");
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new AppError(400, "invalid_json");
+    throw new AppError("invalid_json");
   }
   return parseWith(schema, json);
 }

@@ -47,7 +47,7 @@ export interface SignedHook<T> {
 /** A 401, carrying why, so stats and logs can tell the cases apart. */
 export class SignatureRejected extends AppError {
   constructor(readonly reason: UnauthorizedReason) {
-    super(401, "unauthorized");
+    super("unauthorized");
   }
 }
 
@@ -88,7 +88,7 @@ export async function readBodyBytes(
   const declared = Number(request.headers.get("content-length"));
   if (declared > limit) {
     await request.body?.cancel().catch(() => {});
-    throw new AppError(413, "payload_too_large");
+    throw new AppError("payload_too_large");
   }
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
@@ -101,7 +101,7 @@ export async function readBodyBytes(
       total += value.byteLength;
       if (total > limit) {
         await reader.cancel().catch(() => {});
-        throw new AppError(413, "payload_too_large");
+        throw new AppError("payload_too_large");
       }
       chunks.push(value);
     }
@@ -179,7 +179,7 @@ export async function verifySignedRequest<T>(
       hook: hook.name,
       error: errorSummary(error),
     });
-    throw new AppError(500, "internal");
+    throw new AppError("internal");
   }
   if (!valid) {
     hook.log.warn("HMAC verify failed", {
@@ -196,7 +196,7 @@ export async function verifySignedRequest<T>(
   try {
     json = JSON.parse(utf8.decode(body));
   } catch {
-    throw new AppError(400, "invalid_json");
+    throw new AppError("invalid_json");
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw invalidBody(undefined, "body must be a JSON object");

@@ -18,7 +18,7 @@ export const handler: Handlers = {
       db,
       parseWith(ocppIdentifier, c.req.param("chargeBoxId")),
     );
-    if (!charger) throw new AppError(404, "not_found");
+    if (!charger) throw new AppError("not_found");
     return c.json(toChargerView(config.publicBaseUrl, charger));
   },
   async PUT(c) {

@@ -26,7 +26,7 @@ export const handler: Handlers = {
       c.get("deps").db,
       parseWith(customerId, c.req.param("id")),
     );
-    if (!customer) throw new AppError(404, "not_found");
+    if (!customer) throw new AppError("not_found");
     return c.json(view(customer));
   },
   async PUT(c) {

@@ -12,7 +12,7 @@ export const handler: Handlers = {
       deps,
       parseWith(ocppIdentifier, c.req.param("chargeBoxId")),
     );
-    if (!charger) throw new AppError(404, "not_found");
+    if (!charger) throw new AppError("not_found");
     return c.json(toChargerView(deps.config.publicBaseUrl, charger));
   },
 };
