@@ -8,7 +8,7 @@ import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
 import { driveDemoSessions, seedDemo } from "./lib/demo.ts";
 import { logger, setupLogging, teardownLogging } from "./lib/logging.ts";
 import { startMaintenance } from "./lib/maintenance.ts";
-import { buildDeps, serve } from "./lib/server.ts";
+import { buildDeps, serve } from "./server.ts";
 import { newToken } from "./lib/tokens.ts";
 import { printWelcome } from "./lib/welcome.ts";
 
