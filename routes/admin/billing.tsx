@@ -187,11 +187,3 @@ export const handler: Handlers = {
     );
   },
 };
-
-/** `POST /admin/billing/sweep`: one sweep now, then back to the page. */
-export const sweepHandler: Handlers = {
-  async POST(c) {
-    await c.get("deps").billing.sweepNow("admin");
-    return c.redirect("/admin/billing", 303);
-  },
-};
