@@ -111,6 +111,41 @@ forEachDatabase("page and API - the same bad input gets the same outcome", async
   }
 
   await t.step(
+    "a pre-authorize switch that is not a boolean is 400 on both and changes nothing",
+    async () => {
+      const api = await jsonOf(
+        await app.admin("PUT", "/api/admin/flags/pre-authorize", { enabled: "yes" }),
+      );
+      assert.equal(api.status, 400);
+      assert.deepEqual([api.body.error, api.body.field], ["invalid_body", "enabled"]);
+      const page = await browser.form("/admin/flags/pre-authorize", { enabled: "yes", _csrf });
+      assert.equal(page.status, 400);
+      await page.body?.cancel();
+      assert.equal(app.deps.flags.isEnabled("pre-authorize"), true);
+    },
+  );
+
+  await t.step(
+    "the billing page renders the API's figures; its forms run the same actions",
+    async () => {
+      const page = await browser.get("/admin/billing");
+      assert.equal(page.status, 200);
+      const html = await page.text();
+      assert.match(html, /<h1>Billing<\/h1>/);
+      const api = await jsonOf(await app.admin("GET", "/api/admin/billing"));
+      assert.match(html, new RegExp(`Dead letters \\(${api.body.deadLetters}\\)`));
+      for (const path of ["/admin/billing/retry", "/admin/billing/sweep"]) {
+        const res = await browser.form(path, { _csrf });
+        assert.equal(res.status, 303, path);
+        assert.equal(res.headers.get("location"), "/admin/billing");
+        await res.body?.cancel();
+      }
+      const sweeps = await jsonOf(await app.admin("GET", "/api/admin/billing"));
+      assert.equal(sweeps.body.sweeps[0]?.trigger, "admin", "the page's sweep is recorded");
+    },
+  );
+
+  await t.step(
     "rotating a known charger on the page changes its QR code, as the API does",
     async () => {
       const charger = await createCharger(app, "CB-ROTATE");
