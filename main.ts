@@ -9,7 +9,7 @@ import { driveDemoSessions, seedDemo } from "./lib/demo.ts";
 import { logger, setupLogging, teardownLogging } from "./lib/logging.ts";
 import { startMaintenance } from "./lib/maintenance.ts";
 import { SIGNED_ENDPOINT_LIST } from "./lib/signed_endpoints.ts";
-import { buildDeps, serve } from "./lib/server.ts";
+import { buildDeps, serve } from "./server.ts";
 import { newToken } from "./lib/tokens.ts";
 import { printWelcome } from "./lib/welcome.ts";
 

@@ -20,7 +20,7 @@ import { sql } from "drizzle-orm";
 import { openDatabase } from "../db/client.ts";
 import { loadConfig } from "../lib/config.ts";
 import { setupLogging, teardownLogging } from "../lib/logging.ts";
-import { buildDeps } from "../lib/server.ts";
+import { buildDeps } from "../server.ts";
 import { verifySignedRequest } from "../lib/signed_request.ts";
 import { createApp } from "../routes/_app.ts";
 import { BENCH_CHARGER, BENCH_METER_KEY, BENCH_PREAUTH_KEY } from "./fixtures.ts";

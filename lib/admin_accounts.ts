@@ -110,7 +110,7 @@ export async function completeSetup(
       now: deps.clock.now(),
     });
     if (!valid || await countAdmins(tx) > 0) {
-      throw new AppError(404, "not_found");
+      throw new AppError("not_found");
     }
     await upsertAdmin({ db: tx, clock: deps.clock }, args);
     await deleteSetupTokens(tx);
@@ -136,7 +136,7 @@ export async function loginAdmin(
     const reopensAt = failures[failures.length - LOGIN_FAILURE_LIMIT].getTime() +
       LOGIN_FAILURE_WINDOW_MS;
     const seconds = Math.max(1, Math.ceil((reopensAt - now.getTime()) / 1000));
-    throw new AppError(429, "rate_limited", { retryAfterSeconds: seconds }, {
+    throw new AppError("rate_limited", { retryAfterSeconds: seconds }, {
       "retry-after": String(seconds),
     });
   }
@@ -147,7 +147,7 @@ export async function loginAdmin(
   );
   if (!admin || !ok) {
     await insertLoginFailure(deps.db, { email, failedAt: now });
-    throw new AppError(401, "unauthorized");
+    throw new AppError("unauthorized");
   }
   const sessionToken = newToken(32);
   const expiresAt = new Date(now.getTime() + ADMIN_SESSION_TTL_MS);

@@ -2,15 +2,21 @@
  * Chargers: their secret QR token and the URL printed in their QR code, and
  * the registry of chargers SteVe has shown us in verified hooks.
  */
+import { z } from "zod";
 import type { Executor } from "../db/client.ts";
 import {
   type Charger,
   getCharger,
   insertChargerIfMissing,
+  listChargers,
   setChargerQrToken,
   upsertCharger,
 } from "../db/queries/chargers.ts";
+import { listActivePairs } from "../db/queries/scan_pairs.ts";
 import type { Clock } from "./clock.ts";
+import { AppError } from "./errors.ts";
+import { ocppIdentifier } from "./identifiers.ts";
+import { parseWith } from "./json_body.ts";
 import { newToken, secretsEqual } from "./tokens.ts";
 
 export type { Charger };
@@ -44,19 +50,79 @@ export function toChargerView(
   };
 }
 
-export function saveCharger(
-  deps: { db: Executor; clock: Clock },
-  args: { chargeBoxId: string; name: string | null },
-): Promise<{ charger: Charger; created: boolean }> {
-  return upsertCharger(deps.db, { ...args, qrToken: newToken(), now: deps.clock.now() });
+/** A charger as an admin saves it: the id SteVe knows it by, and a name (null: none). */
+export const ChargerInput = z.object({
+  chargeBoxId: ocppIdentifier,
+  name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters")
+    .nullable(),
+});
+
+/** Which charger an admin means: the same identifier rule as every other charger input. */
+const ChargerRef = z.object({ chargeBoxId: ocppIdentifier });
+
+/** What saving or rotating needs; `chargers` is told to forget its cached id. */
+export interface ChargerDeps {
+  db: Executor;
+  clock: Clock;
+  chargers?: ChargerRegistry;
 }
 
-/** Gives the charger a new QR token: printed codes with the old one stop working. */
-export function rotateQrToken(
-  deps: { db: Executor; clock: Clock },
-  chargeBoxId: string,
+/**
+ * Creates the charger (with a fresh QR token) or renames it, from `input`
+ * checked against {@link ChargerInput}. Throws `invalid_body` naming the
+ * field; writes nothing then. Renaming keeps the printed QR code valid.
+ */
+export async function saveCharger(
+  deps: ChargerDeps,
+  input: unknown,
+): Promise<{ charger: Charger; created: boolean }> {
+  const { chargeBoxId, name } = parseWith(ChargerInput, input);
+  const saved = await upsertCharger(deps.db, {
+    chargeBoxId,
+    name,
+    qrToken: newToken(),
+    now: deps.clock.now(),
+  });
+  deps.chargers?.forget(chargeBoxId);
+  return saved;
+}
+
+/**
+ * Gives the charger a new QR token: printed codes with the old one stop
+ * working. An invalid id is `invalid_body` (field `chargeBoxId`), an unknown
+ * charger `not_found`.
+ */
+export async function rotateQrToken(deps: ChargerDeps, chargeBoxId: unknown): Promise<Charger> {
+  const ref = parseWith(ChargerRef, { chargeBoxId });
+  const charger = await setChargerQrToken(deps.db, {
+    chargeBoxId: ref.chargeBoxId,
+    qrToken: newToken(),
+    now: deps.clock.now(),
+  });
+  if (!charger) throw new AppError("not_found");
+  return charger;
+}
+
+/** The charger with this id, or null (an invalid id is `invalid_body`). */
+export async function findCharger(
+  deps: { db: Executor },
+  chargeBoxId: unknown,
 ): Promise<Charger | null> {
-  return setChargerQrToken(deps.db, { chargeBoxId, qrToken: newToken(), now: deps.clock.now() });
+  return await getCharger(deps.db, parseWith(ChargerRef, { chargeBoxId }).chargeBoxId);
+}
+
+/**
+ * Every charger by id, with its active (armed or matched, unexpired at the
+ * injected clock's now) scan-pair if it has one: the admin's charger list.
+ */
+export async function listChargersWithPairs(
+  deps: { db: Executor; clock: Clock },
+): Promise<Array<{ charger: Charger; pair?: { status: string } }>> {
+  const [chargers, pairs] = await Promise.all([
+    listChargers(deps.db),
+    listActivePairs(deps.db, deps.clock.now()),
+  ]);
+  return chargers.map((charger) => ({ charger, pair: pairs.get(charger.chargeBoxId) }));
 }
 
 /**

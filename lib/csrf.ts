@@ -33,7 +33,7 @@ export function csrfProtection() {
       new URL(c.get("deps").config.publicBaseUrl).origin,
     ];
     if (origin && !allowed.includes(origin)) {
-      throw new AppError(403, "forbidden");
+      throw new AppError("forbidden");
     }
     const cookie = getCookie(c, CSRF_COOKIE) ?? "";
     const form = await c.req.parseBody().catch(
@@ -41,7 +41,7 @@ export function csrfProtection() {
     );
     const field = typeof form[CSRF_FIELD] === "string" ? form[CSRF_FIELD] as string : "";
     if (!cookie || !field || !secretsEqual(cookie, field)) {
-      throw new AppError(403, "forbidden");
+      throw new AppError("forbidden");
     }
     await next();
   };

@@ -4,7 +4,7 @@
  * dashboard moves within a minute of starting.
  */
 import type { Database } from "../db/client.ts";
-import { upsertCustomer, upsertTag } from "../db/queries/customers.ts";
+import { linkTag, saveCustomer } from "./customers.ts";
 import { saveCharger } from "./chargers.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { logger } from "./logging.ts";
@@ -37,14 +37,12 @@ const CUSTOMERS = [
 ];
 
 export async function seedDemo(deps: { db: Database; clock: Clock }): Promise<void> {
-  const { db } = deps;
   for (const [chargeBoxId, name] of CHARGERS) {
     await saveCharger(deps, { chargeBoxId, name });
   }
   for (const c of CUSTOMERS) {
-    const now = deps.clock.now();
-    await upsertCustomer(db, { id: c.id, name: c.name, email: c.email, now });
-    await upsertTag(db, { idTag: c.tag, customerId: c.id, now });
+    await saveCustomer(deps, { id: c.id, name: c.name, email: c.email });
+    await linkTag(deps, { idTag: c.tag, customerId: c.id });
   }
 }
 

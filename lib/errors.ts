@@ -1,28 +1,38 @@
 /**
- * Domain errors. Routes and lib/ throw these; `app.ts` maps every one to its
- * status and JSON body in one place. Driver and SDK messages never reach a client.
+ * Domain errors. Routes and lib/ throw these by code; `routes/_app.ts` turns
+ * every one into its status (from {@link ERROR_STATUS}, the one table) and JSON
+ * body. Driver and SDK messages never reach a client.
  */
-export type ErrorCode =
-  | "invalid_body"
-  | "invalid_json"
-  | "payload_too_large"
-  | "unauthorized"
-  | "internal"
-  | "disabled"
-  | "unknown_charger"
-  | "charger_busy"
-  | "rate_limited"
-  | "unknown_pair"
-  | "not_matched"
-  | "not_cancellable"
-  | "unknown_tag"
-  | "not_found"
-  | "forbidden"
-  | "too_many_streams";
 
+/**
+ * Every error code a client can see, and its HTTP status. docs/api.md
+ * documents each pairing; change them there and here together.
+ */
+export const ERROR_STATUS = {
+  invalid_body: 400,
+  invalid_json: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  unknown_charger: 404,
+  unknown_pair: 404,
+  unknown_tag: 404,
+  method_not_allowed: 405,
+  charger_busy: 409,
+  not_matched: 409,
+  not_cancellable: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  too_many_streams: 429,
+  internal: 500,
+  disabled: 503,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** An error a client may see: its code decides the status. */
 export class AppError extends Error {
   constructor(
-    readonly status: number,
     readonly code: ErrorCode,
     /** Extra JSON fields for the client (e.g. the invalid `field`). */
     readonly details: Record<string, unknown> = {},
@@ -32,10 +42,39 @@ export class AppError extends Error {
     super(code);
     this.name = "AppError";
   }
+
+  /** The HTTP status of {@link code}, from {@link ERROR_STATUS}. */
+  get status(): (typeof ERROR_STATUS)[ErrorCode] {
+    return ERROR_STATUS[this.code];
+  }
 }
 
+/** `400 invalid_body`, naming the offending field and why when known. */
 export const invalidBody = (field?: string, message?: string) =>
-  new AppError(400, "invalid_body", {
+  new AppError("invalid_body", {
     ...(field ? { field } : {}),
     ...(message ? { message } : {}),
   });
+
+/**
+ * What a form page shows for a rejected input: `"<label>: <why>"` for an
+ * invalid field (labels name the form's fields as the page shows them), else a
+ * sentence per code. Pages call the same lib functions as the API and render
+ * this instead of the JSON body.
+ */
+export function formMessage(
+  error: AppError,
+  labels: Record<string, string> = {},
+): string {
+  if (error.code === "invalid_body") {
+    const field = typeof error.details.field === "string" ? error.details.field : "";
+    const why = typeof error.details.message === "string" ? error.details.message : "is invalid";
+    return `${labels[field] ?? "Check the form"}: ${why}.`;
+  }
+  return FORM_MESSAGES[error.code] ?? "That did not work: try again.";
+}
+
+const FORM_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  not_found: "Not found: it may have been removed.",
+  unknown_charger: "No such charger: it may have been removed.",
+};

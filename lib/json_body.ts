@@ -16,7 +16,7 @@ export async function readJsonBody<T>(
   try {
     json = JSON.parse(utf8.decode(bytes));
   } catch {
-    throw new AppError(400, "invalid_json");
+    throw new AppError("invalid_json");
   }
   return parseWith(schema, json);
 }

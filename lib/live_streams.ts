@@ -44,7 +44,7 @@ export function liveSessionStream(
   args: { login: Login; signal: AbortSignal },
 ): Response {
   const release = deps.streams.acquire(args.login.key);
-  if (!release) throw new AppError(429, "too_many_streams");
+  if (!release) throw new AppError("too_many_streams");
   const customerId = args.login.customerId;
   const visible = (s: TransactionMeter) => customerId === undefined || s.customerId === customerId;
 

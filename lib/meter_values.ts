@@ -209,7 +209,7 @@ export async function ingestMeterValues(
       transactionPk: body.transactionPk,
       error: errorSummary(error),
     });
-    throw new AppError(500, "internal");
+    throw new AppError("internal");
   }
   if (session) {
     deps.bus.publish(

@@ -51,7 +51,7 @@ export async function preAuthorize(
   body: PreAuthorizeBody,
 ): Promise<Override> {
   if (!deps.flags.isEnabled("pre-authorize")) {
-    throw new AppError(503, "disabled");
+    throw new AppError("disabled");
   }
   const work = decide(deps, body);
   return await withDeadline(
@@ -94,7 +94,7 @@ async function decide(
       ...ids(),
       error: errorSummary(error),
     });
-    throw new AppError(500, "internal");
+    throw new AppError("internal");
   }
 
   if (result.outcome === "stolen") {
@@ -142,7 +142,7 @@ async function withDeadline<T>(
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       onLate();
-      reject(new AppError(500, "internal"));
+      reject(new AppError("internal"));
     }, ms);
   });
   try {

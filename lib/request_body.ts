@@ -31,7 +31,7 @@ export async function readBoundedBody(
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
     await request.body?.cancel().catch(() => {});
-    throw new AppError(413, "payload_too_large");
+    throw new AppError("payload_too_large");
   }
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
@@ -44,7 +44,7 @@ export async function readBoundedBody(
       total += value.byteLength;
       if (total > limit) {
         await reader.cancel().catch(() => {});
-        throw new AppError(413, "payload_too_large");
+        throw new AppError("payload_too_large");
       }
       chunks.push(value);
     }

@@ -45,7 +45,7 @@ export interface ArmedPair {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const unknownPair = () => new AppError(404, "unknown_pair");
+const unknownPair = () => new AppError("unknown_pair");
 
 /** Status as the customer sees it: an active pair past its time is expired. */
 export function effectiveStatus(pair: ScanPair, now: Date): PairStatus {
@@ -72,7 +72,7 @@ export async function armScanPair(
     chargeBoxId: args.chargeBoxId,
     token: args.qrToken,
   });
-  if (!charger) throw new AppError(404, "unknown_charger");
+  if (!charger) throw new AppError("unknown_charger");
 
   // Two rounds at most: a pair can finish between our insert and our read.
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -94,10 +94,10 @@ export async function armScanPair(
       return { pair: view(active), created: false };
     }
     if (effectiveStatus(active, now) !== "expired") {
-      throw new AppError(409, "charger_busy");
+      throw new AppError("charger_busy");
     }
   }
-  throw new AppError(409, "charger_busy");
+  throw new AppError("charger_busy");
 }
 
 /** The pair of this browser, or 404. */
@@ -124,7 +124,7 @@ export async function cancelScanPair(
   const status = effectiveStatus(pair, now);
   if (status === "cancelled") return status;
   if (status !== "armed" && status !== "matched") {
-    throw new AppError(409, "not_cancellable", { status });
+    throw new AppError("not_cancellable", { status });
   }
   if (
     !await cancelPair(deps.db, {
@@ -135,7 +135,7 @@ export async function cancelScanPair(
   ) {
     // It changed under us (matched→consumed, or expired): report what it is now.
     const current = await getOwnPair(deps, args);
-    throw new AppError(409, "not_cancellable", {
+    throw new AppError("not_cancellable", {
       status: effectiveStatus(current, now),
     });
   }
@@ -180,11 +180,11 @@ export async function loginWithScanPair(
     return finished;
   });
   if (!result) {
-    throw new AppError(409, "not_matched", {
+    throw new AppError("not_matched", {
       status: effectiveStatus(pair, now),
     });
   }
-  if (!result.customer) throw new AppError(404, "unknown_tag");
+  if (!result.customer) throw new AppError("unknown_tag");
   return { customer: result.customer, sessionToken, expiresAt };
 }
 

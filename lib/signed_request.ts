@@ -83,7 +83,7 @@ export function createSignedHook<T>(
 /** A 401, carrying why, so stats and logs can tell the cases apart. */
 export class SignatureRejected extends AppError {
   constructor(readonly reason: UnauthorizedReason) {
-    super(401, "unauthorized");
+    super("unauthorized");
   }
 }
 
@@ -152,7 +152,7 @@ export async function verifySignedRequest<T>(
       hook: endpoint.name,
       error: errorSummary(error),
     });
-    throw new AppError(500, "internal");
+    throw new AppError("internal");
   }
   if (!check.ok) {
     const reason = outwardReason(endpoint.scheme, check.reason);
@@ -170,7 +170,7 @@ export async function verifySignedRequest<T>(
   try {
     json = JSON.parse(utf8.decode(body));
   } catch {
-    throw new AppError(400, "invalid_json");
+    throw new AppError("invalid_json");
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw invalidBody(undefined, "body must be a JSON object");

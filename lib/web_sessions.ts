@@ -49,7 +49,7 @@ export async function requireAdminLogin(c: AppContext): Promise<Login> {
     if (expected && presented && secretsEqual(presented, expected)) {
       return { kind: "bearer", key: "bearer" };
     }
-    throw new AppError(401, "unauthorized", {}, {
+    throw new AppError("unauthorized", {}, {
       "www-authenticate": "Bearer",
     });
   }
@@ -57,7 +57,7 @@ export async function requireAdminLogin(c: AppContext): Promise<Login> {
   if (token && await currentAdmin(c)) {
     return { kind: "admin", key: `admin:${tokenHash(token)}` };
   }
-  throw new AppError(401, "unauthorized", {}, { "www-authenticate": "Bearer" });
+  throw new AppError("unauthorized", {}, { "www-authenticate": "Bearer" });
 }
 
 export async function currentCustomer(c: AppContext) {
@@ -74,7 +74,7 @@ export async function currentCustomer(c: AppContext) {
 export async function requireCustomerLogin(c: AppContext): Promise<Login> {
   const token = getCookie(c, CUSTOMER_SESSION_COOKIE);
   const customer = token ? await currentCustomer(c) : null;
-  if (!token || !customer) throw new AppError(401, "unauthorized");
+  if (!token || !customer) throw new AppError("unauthorized");
   return {
     kind: "customer",
     key: `customer:${tokenHash(token)}`,

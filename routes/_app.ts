@@ -10,7 +10,7 @@ import { requireAdmin, requireAdminPage } from "../lib/admin_auth.ts";
 import { csrfProtection } from "../lib/csrf.ts";
 import { boundedFormBody } from "../lib/form_body.tsx";
 import type { AppDeps, AppEnv } from "../lib/app_deps.ts";
-import { AppError } from "../lib/errors.ts";
+import { AppError, ERROR_STATUS } from "../lib/errors.ts";
 import { hookStatsMiddleware } from "../lib/hook_stats.ts";
 import { errorSummary, logger } from "../lib/logging.ts";
 import { createServices } from "../lib/services.ts";
@@ -57,20 +57,24 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const allowed = METHODS.filter((m) => handlers[m]).join(", ");
     app.all(
       path,
-      (c) => c.json({ error: "method_not_allowed" }, 405, { allow: allowed }),
+      (c) =>
+        c.json({ error: "method_not_allowed" }, ERROR_STATUS.method_not_allowed, {
+          allow: allowed,
+        }),
     );
   }
 
-  app.notFound((c) => c.json({ error: "not_found" }, 404));
+  app.notFound((c) => c.json({ error: "not_found" }, ERROR_STATUS.not_found));
   app.onError((error, c) => {
     if (error instanceof AppError) {
       c.set(
         "outcome",
         error instanceof SignatureRejected ? `unauthorized:${error.reason}` : error.code,
       );
+      // The status follows from the code: one table, lib/errors.ts ERROR_STATUS.
       return c.json(
         { error: error.code, ...error.details },
-        error.status as 400,
+        ERROR_STATUS[error.code],
         error.headers,
       );
     }
@@ -79,7 +83,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       error: errorSummary(error),
     });
     c.set("outcome", "internal");
-    return c.json({ error: "internal" }, 500);
+    return c.json({ error: "internal" }, ERROR_STATUS.internal);
   });
   return app;
 }

@@ -1,214 +1,34 @@
-// Admin: customers, their cards, create/edit, link and unlink tags.
-import { z } from "zod";
-import type { AppContext, Handlers } from "../../lib/app_deps.ts";
-import { csrfToken } from "../../lib/csrf.ts";
-import { renderPage } from "../../lib/html.ts";
-import { customerId, ocppIdentifier } from "../../lib/identifiers.ts";
-import { newToken } from "../../lib/tokens.ts";
-import {
-  getCustomer,
-  listCustomersWithTags,
-  upsertCustomer,
-  upsertTag,
-} from "../../db/queries/customers.ts";
-import { Page } from "../../components/Page.tsx";
+// Admin: customers, their cards, create and edit (the rules: lib/customers.ts).
+import type { Handlers } from "../../lib/app_deps.ts";
+import { saveCustomer } from "../../lib/customers.ts";
+import { AppError, formMessage } from "../../lib/errors.ts";
+import { customersPageResponse } from "../../components/CustomersPage.tsx";
 
-const CustomerForm = z.object({
-  id: customerId.optional().or(z.literal("").transform(() => undefined)),
-  name: z.string().trim().min(1, "Enter a name.").max(200),
-  email: z.string().trim().max(320).pipe(
-    z.email("Enter a valid email address.").or(z.literal("")),
-  )
-    .transform((s) => s || null),
-  lagoSubscriptionId: z.string().trim().max(255).optional().transform((s) => s || null),
-});
-const TagForm = z.object({
-  idTag: z.string().trim().pipe(ocppIdentifier),
-  customerId: customerId.or(z.literal("")).transform((s) => s || null),
-});
-
-async function customersPage(c: AppContext, error?: string) {
-  const { db } = c.get("deps");
-  const customers = await listCustomersWithTags(db);
-  const csrf = csrfToken(c);
-  return renderPage(
-    c,
-    <Page title="Customers · ExpresSync" adminNav="customers" csrf={csrf} wide>
-      <h1>Customers</h1>
-      {error && <p class="alert" role="alert">{error}</p>}
-      <div class="two-col">
-        <form method="post" action="/admin/customers" class="panel">
-          <h2>New customer</h2>
-          <input type="hidden" name="_csrf" value={csrf} />
-          <label for="new-name">Name</label>
-          <input id="new-name" name="name" required maxLength={200} />
-          <label for="new-email">Email</label>
-          <input id="new-email" name="email" type="email" maxLength={320} />
-          <label for="new-sub">Lago subscription ID</label>
-          <input
-            id="new-sub"
-            name="lagoSubscriptionId"
-            maxLength={255}
-            placeholder="external_subscription_id"
-          />
-          <button type="submit" class="button">Create customer</button>
-        </form>
-        <form method="post" action="/admin/customers/tags" class="panel">
-          <h2>Link a card</h2>
-          <input type="hidden" name="_csrf" value={csrf} />
-          <label for="tag-id">Card ID (idTag)</label>
-          <input id="tag-id" name="idTag" required maxLength={255} />
-          <label for="tag-customer">Customer</label>
-          <select id="tag-customer" name="customerId" required>
-            {customers.map((cu) => <option key={cu.id} value={cu.id}>{cu.name}</option>)}
-          </select>
-          <button
-            type="submit"
-            class="button"
-            disabled={customers.length === 0}
-          >
-            Link card
-          </button>
-        </form>
-      </div>
-      {customers.length === 0 ? <p class="empty">No customers yet.</p> : (
-        <table class="table">
-          <thead>
-            <tr>
-              <th scope="col">Customer</th>
-              <th scope="col">Cards</th>
-              <th scope="col">
-                <span class="visually-hidden">Edit</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {customers.map((cu) => (
-              <tr key={cu.id}>
-                <td>
-                  <strong>{cu.name}</strong>
-                  <div class="muted small">
-                    {cu.email ?? "no email"} · <span class="mono">{cu.id}</span>
-                  </div>
-                  <div class="small">
-                    {cu.lagoSubscriptionId
-                      ? (
-                        <>
-                          Lago: <span class="mono">{cu.lagoSubscriptionId}</span>
-                        </>
-                      )
-                      : (
-                        <span class="badge badge-warn">
-                          No Lago subscription: not billed
-                        </span>
-                      )}
-                  </div>
-                </td>
-                <td>
-                  {cu.tags.length === 0
-                    ? <span class="muted">none</span>
-                    : cu.tags.map((tag) => (
-                      <form
-                        method="post"
-                        action="/admin/customers/tags"
-                        class="tag-chip"
-                        key={tag}
-                      >
-                        <input type="hidden" name="_csrf" value={csrf} />
-                        <input type="hidden" name="idTag" value={tag} />
-                        <input type="hidden" name="customerId" value="" />
-                        <span class="mono">{tag}</span>
-                        <button
-                          type="submit"
-                          class="link danger"
-                          aria-label={`Unlink card ${tag}`}
-                        >
-                          ×
-                        </button>
-                      </form>
-                    ))}
-                </td>
-                <td>
-                  <details>
-                    <summary>Edit</summary>
-                    <form
-                      method="post"
-                      action="/admin/customers"
-                      class="stack"
-                    >
-                      <input type="hidden" name="_csrf" value={csrf} />
-                      <input type="hidden" name="id" value={cu.id} />
-                      <label for={`name-${cu.id}`}>Name</label>
-                      <input
-                        id={`name-${cu.id}`}
-                        name="name"
-                        value={cu.name}
-                        required
-                        maxLength={200}
-                      />
-                      <label for={`email-${cu.id}`}>Email</label>
-                      <input
-                        id={`email-${cu.id}`}
-                        name="email"
-                        type="email"
-                        value={cu.email ?? ""}
-                      />
-                      <label for={`sub-${cu.id}`}>Lago subscription ID</label>
-                      <input
-                        id={`sub-${cu.id}`}
-                        name="lagoSubscriptionId"
-                        value={cu.lagoSubscriptionId ?? ""}
-                        maxLength={255}
-                      />
-                      <button type="submit" class="button secondary small">
-                        Save
-                      </button>
-                    </form>
-                  </details>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </Page>,
-    error ? 400 : 200,
-  );
-}
-
-const firstMessage = (error: z.ZodError) => error.issues[0]?.message ?? "Check the form.";
-
-export const handler: Handlers = {
-  GET: (c) => customersPage(c),
-  async POST(c) {
-    const parsed = CustomerForm.safeParse(await c.req.parseBody());
-    if (!parsed.success) return customersPage(c, firstMessage(parsed.error));
-    const { id, name, email, lagoSubscriptionId } = parsed.data;
-    await upsertCustomer(c.get("deps").db, {
-      id: id ?? `c-${newToken(6)}`,
-      name,
-      email,
-      lagoSubscriptionId,
-      now: c.get("deps").clock.now(),
-    });
-    return c.redirect("/admin/customers", 303);
-  },
+const LABELS = {
+  id: "Customer",
+  name: "Name",
+  email: "Email",
+  lagoSubscriptionId: "Lago subscription ID",
 };
 
-/** `POST /admin/customers/tags`: link a card to a customer, or unlink it (empty customer). */
-export const tagsHandler: Handlers = {
+/** An empty form field means "none": absent id, no email, no subscription. */
+const orNull = (value: unknown) => value === "" || value === undefined ? null : value;
+
+export const handler: Handlers = {
+  GET: (c) => customersPageResponse(c),
   async POST(c) {
-    const parsed = TagForm.safeParse(await c.req.parseBody());
-    if (!parsed.success) {
-      return customersPage(c, "Enter a card ID of at most 255 characters.");
+    const form = await c.req.parseBody();
+    try {
+      await saveCustomer(c.get("deps"), {
+        id: form.id === "" ? undefined : form.id,
+        name: form.name,
+        email: orNull(form.email),
+        lagoSubscriptionId: orNull(form.lagoSubscriptionId),
+      });
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      return customersPageResponse(c, formMessage(error, LABELS));
     }
-    const { db } = c.get("deps");
-    if (
-      parsed.data.customerId && !await getCustomer(db, parsed.data.customerId)
-    ) {
-      return customersPage(c, "That customer no longer exists.");
-    }
-    await upsertTag(db, { ...parsed.data, now: c.get("deps").clock.now() });
     return c.redirect("/admin/customers", 303);
   },
 };

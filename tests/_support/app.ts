@@ -3,7 +3,7 @@ import type { Database } from "../../db/client.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { type Config, loadConfig } from "../../lib/config.ts";
 import type { EventMap, Topic } from "../../lib/event_bus.ts";
-import { buildDeps, type RunningServer, serve } from "../../lib/server.ts";
+import { buildDeps, type RunningServer, serve } from "../../server.ts";
 import { type HmacSubtle, resetHmacKeyCache, signBody } from "../../lib/signed_request.ts";
 
 export const PREAUTH_KEY = "preauth-test-key-0123456789abcdef0123456789";

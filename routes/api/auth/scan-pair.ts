@@ -19,7 +19,7 @@ export const handler: Handlers = {
     // Counted before anything else, so guessing QR tokens is limited too.
     const limit = scanPairRateLimiter.hit(clientAddress(c, config.trustProxy));
     if (!limit.allowed) {
-      throw new AppError(429, "rate_limited", {}, {
+      throw new AppError("rate_limited", {}, {
         "retry-after": String(limit.retryAfterSeconds),
       });
     }

@@ -1,44 +1,24 @@
-// Admin: create or update a customer, and the Lago subscription it is billed to.
+// Admin: read, create or update a customer, and the Lago subscription it is billed to.
 import { z } from "zod";
 import type { Handlers } from "../../../../lib/app_deps.ts";
+import { findCustomer, saveCustomer, toCustomerView } from "../../../../lib/customers.ts";
 import { AppError } from "../../../../lib/errors.ts";
-import { customerId } from "../../../../lib/identifiers.ts";
 import { parseWith, readJsonBody } from "../../../../lib/json_body.ts";
-import { type Customer, getCustomer, upsertCustomer } from "../../../../db/queries/customers.ts";
+import { customerId } from "../../../../lib/identifiers.ts";
 
-const CustomerBody = z.object({
-  name: z.string().trim().min(1).max(200),
-  email: z.email().max(320).nullable().optional(),
-  /** Lago `external_subscription_id`; omitted keeps the stored one. */
-  lagoSubscriptionId: z.string().trim().min(1).max(255).nullable().optional(),
-});
-
-const view = (c: Customer) => ({
-  id: c.id,
-  name: c.name,
-  email: c.email,
-  lagoSubscriptionId: c.lagoSubscriptionId,
-});
+/** Any JSON object; its fields are checked by `saveCustomer`. */
+const JsonObject = z.record(z.string(), z.unknown());
 
 export const handler: Handlers = {
   async GET(c) {
-    const customer = await getCustomer(
-      c.get("deps").db,
-      parseWith(customerId, c.req.param("id")),
-    );
-    if (!customer) throw new AppError(404, "not_found");
-    return c.json(view(customer));
+    const customer = await findCustomer(c.get("deps"), c.req.param("id"));
+    if (!customer) throw new AppError("not_found");
+    return c.json(toCustomerView(customer));
   },
   async PUT(c) {
     const id = parseWith(customerId, c.req.param("id"));
-    const body = await readJsonBody(c.req.raw, CustomerBody);
-    const customer = await upsertCustomer(c.get("deps").db, {
-      id,
-      name: body.name,
-      email: body.email ?? null,
-      lagoSubscriptionId: body.lagoSubscriptionId,
-      now: c.get("deps").clock.now(),
-    });
-    return c.json(view(customer));
+    const body = await readJsonBody(c.req.raw, JsonObject);
+    const customer = await saveCustomer(c.get("deps"), { ...body, id });
+    return c.json(toCustomerView(customer));
   },
 };

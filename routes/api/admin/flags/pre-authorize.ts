@@ -1,21 +1,16 @@
-// Admin: the pre-authorize switch; stored, so it survives a restart.
+// Admin: the pre-authorize switch; stored, so it survives a restart (the rule: lib/flags.ts).
 import { z } from "zod";
 import type { Handlers } from "../../../../lib/app_deps.ts";
+import { preAuthorizeFlag, switchPreAuthorize } from "../../../../lib/flags.ts";
 import { readJsonBody } from "../../../../lib/json_body.ts";
 
-const FlagBody = z.object({ enabled: z.boolean() });
+/** Any JSON object; `switchPreAuthorize` checks its `enabled`. */
+const JsonObject = z.record(z.string(), z.unknown());
 
 export const handler: Handlers = {
-  GET(c) {
-    return c.json({
-      name: "pre-authorize",
-      enabled: c.get("deps").flags.isEnabled("pre-authorize"),
-    });
-  },
+  GET: (c) => c.json(preAuthorizeFlag(c.get("deps").flags)),
   async PUT(c) {
-    const deps = c.get("deps");
-    const { enabled } = await readJsonBody(c.req.raw, FlagBody);
-    await deps.flags.set(deps, "pre-authorize", enabled);
-    return c.json({ name: "pre-authorize", enabled });
+    const body = await readJsonBody(c.req.raw, JsonObject);
+    return c.json(await switchPreAuthorize(c.get("deps"), body));
   },
 };

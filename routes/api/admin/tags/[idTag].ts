@@ -1,22 +1,16 @@
-// Admin: link a tag (card) to a customer, or unlink it with null.
+// Admin: link a tag (card) to a customer, or unlink it with null (the rule: lib/customers.ts).
 import { z } from "zod";
 import type { Handlers } from "../../../../lib/app_deps.ts";
-import { invalidBody } from "../../../../lib/errors.ts";
-import { parseWith, readJsonBody } from "../../../../lib/json_body.ts";
-import { customerId, ocppIdentifier } from "../../../../lib/identifiers.ts";
-import { getCustomer, upsertTag } from "../../../../db/queries/customers.ts";
+import { linkTag } from "../../../../lib/customers.ts";
+import { readJsonBody } from "../../../../lib/json_body.ts";
 
-const TagBody = z.object({ customerId: customerId.nullable() });
+/** Any JSON object; `linkTag` checks its `customerId`. */
+const JsonObject = z.record(z.string(), z.unknown());
 
 export const handler: Handlers = {
   async PUT(c) {
-    const { db, clock } = c.get("deps");
-    const idTag = parseWith(ocppIdentifier, c.req.param("idTag"));
-    const body = await readJsonBody(c.req.raw, TagBody);
-    if (body.customerId !== null && !await getCustomer(db, body.customerId)) {
-      throw invalidBody("customerId", "no such customer");
-    }
-    const tag = await upsertTag(db, { idTag, customerId: body.customerId, now: clock.now() });
+    const body = await readJsonBody(c.req.raw, JsonObject);
+    const tag = await linkTag(c.get("deps"), { ...body, idTag: c.req.param("idTag") });
     return c.json({ idTag: tag.idTag, customerId: tag.customerId });
   },
 };

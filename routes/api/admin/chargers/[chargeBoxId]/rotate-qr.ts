@@ -1,18 +1,11 @@
-// Admin: new QR token for a charger; its printed code stops working.
+// Admin: new QR token for a charger; its printed code stops working (the rule: lib/chargers.ts).
 import type { Handlers } from "../../../../../lib/app_deps.ts";
 import { rotateQrToken, toChargerView } from "../../../../../lib/chargers.ts";
-import { AppError } from "../../../../../lib/errors.ts";
-import { parseWith } from "../../../../../lib/json_body.ts";
-import { ocppIdentifier } from "../../../../../lib/identifiers.ts";
 
 export const handler: Handlers = {
   async POST(c) {
     const deps = c.get("deps");
-    const charger = await rotateQrToken(
-      deps,
-      parseWith(ocppIdentifier, c.req.param("chargeBoxId")),
-    );
-    if (!charger) throw new AppError(404, "not_found");
+    const charger = await rotateQrToken(deps, c.req.param("chargeBoxId"));
     return c.json(toChargerView(deps.config.publicBaseUrl, charger));
   },
 };

@@ -1,21 +1,23 @@
 /**
- * Builds the app's dependencies and serves it: what `main.ts` runs and what
- * tests start on a loopback port of their own.
+ * The composition root: builds the app's dependencies and serves it; what
+ * `main.ts` runs and what tests and benches start on a loopback port of their
+ * own. It sits above lib/ and routes/ (it wires them together), so nothing in
+ * lib/ or db/ may import it (tests/layering_test.ts).
  */
-import type { Database } from "../db/client.ts";
-import { createApp } from "../routes/_app.ts";
-import type { AppDeps } from "./app_deps.ts";
-import { createBilling } from "./billing/service.ts";
-import { ChargerRegistry } from "./chargers.ts";
-import { type Clock, systemClock } from "./clock.ts";
-import type { Config } from "./config.ts";
-import { createEventBus, type EventBus } from "./event_bus.ts";
-import { FeatureFlags } from "./flags.ts";
-import { HookStats } from "./hook_stats.ts";
-import { StreamCounter } from "./live_streams.ts";
-import { errorSummary, logger } from "./logging.ts";
-import { createRateLimiter } from "./rate_limit.ts";
-import type { HmacSubtle } from "./signed_request.ts";
+import type { Database } from "./db/client.ts";
+import { createApp } from "./routes/_app.ts";
+import type { AppDeps } from "./lib/app_deps.ts";
+import { createBilling } from "./lib/billing/service.ts";
+import { ChargerRegistry } from "./lib/chargers.ts";
+import { type Clock, systemClock } from "./lib/clock.ts";
+import type { Config } from "./lib/config.ts";
+import { createEventBus, type EventBus } from "./lib/event_bus.ts";
+import { FeatureFlags } from "./lib/flags.ts";
+import { HookStats } from "./lib/hook_stats.ts";
+import { StreamCounter } from "./lib/live_streams.ts";
+import { errorSummary, logger } from "./lib/logging.ts";
+import { createRateLimiter } from "./lib/rate_limit.ts";
+import type { HmacSubtle } from "./lib/signed_request.ts";
 
 export interface BuildDepsOptions {
   config: Config;
@@ -26,6 +28,7 @@ export interface BuildDepsOptions {
   sseHeartbeatMs?: number;
 }
 
+/** Everything a request handler may use, built once from config and an open database. */
 export async function buildDeps(options: BuildDepsOptions): Promise<AppDeps> {
   const clock = options.clock ?? systemClock;
   const busLog = logger("bus");
@@ -74,6 +77,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Serves the app on `options.port` (0: any free port) until `close()`. */
 export function serve(
   deps: AppDeps,
   options: {

@@ -1,0 +1,177 @@
+/**
+ * The admin pages and the admin API call the same lib/ rules, so the same bad
+ * input gets the same outcome from both: the same status, nothing written,
+ * and on the page the reason as an alert. Each row is one input sent both ways.
+ */
+import assert from "node:assert/strict";
+import { databaseFingerprint, forEachDatabase } from "./_support/db.ts";
+import { createCharger, jsonOf, startTestApp } from "./_support/app.ts";
+import { csrfOf, loggedInAdmin } from "./_support/admin_web.ts";
+
+interface Row {
+  name: string;
+  api: [method: string, path: string, body?: unknown];
+  page: [path: string, fields: Record<string, string>];
+  status: number;
+  /** The API's JSON error body. */
+  error: Record<string, unknown>;
+  /** What the page's alert says. */
+  alert: RegExp;
+}
+
+const LONG_ID = "x".repeat(256);
+
+const ROWS: Row[] = [
+  {
+    name: "linking a card to an unknown customer",
+    api: ["PUT", "/api/admin/tags/CARD-9", { customerId: "nobody" }],
+    page: ["/admin/customers/tags", { idTag: "CARD-9", customerId: "nobody" }],
+    status: 400,
+    error: { error: "invalid_body", field: "customerId", message: "no such customer" },
+    alert: /Customer: no such customer\./,
+  },
+  {
+    name: "linking a card id of 256 characters",
+    api: ["PUT", `/api/admin/tags/${LONG_ID}`, { customerId: null }],
+    page: ["/admin/customers/tags", { idTag: LONG_ID, customerId: "" }],
+    status: 400,
+    error: { error: "invalid_body", field: "idTag", message: "must be at most 255 characters" },
+    alert: /Card ID: must be at most 255 characters\./,
+  },
+  {
+    name: "saving a customer with a bad email",
+    api: ["PUT", "/api/admin/customers/c-bad", { name: "Ann", email: "not-an-email" }],
+    page: ["/admin/customers", { id: "c-bad", name: "Ann", email: "not-an-email" }],
+    status: 400,
+    error: { error: "invalid_body", field: "email", message: "must be a valid email address" },
+    alert: /Email: must be a valid email address\./,
+  },
+  {
+    name: "saving a customer without a name",
+    api: ["PUT", "/api/admin/customers/c-bad", { name: "  " }],
+    page: ["/admin/customers", { id: "c-bad", name: "  " }],
+    status: 400,
+    error: { error: "invalid_body", field: "name", message: "must not be empty" },
+    alert: /Name: must not be empty\./,
+  },
+  {
+    name: "saving a charger with a 256-character id",
+    api: ["PUT", `/api/admin/chargers/${LONG_ID}`, { name: "Bay" }],
+    page: ["/admin/chargers", { chargeBoxId: LONG_ID, name: "Bay" }],
+    status: 400,
+    error: {
+      error: "invalid_body",
+      field: "chargeBoxId",
+      message: "must be at most 255 characters",
+    },
+    alert: /Charge box ID: must be at most 255 characters\./,
+  },
+  {
+    name: "rotating the QR code of an unknown charger",
+    api: ["POST", "/api/admin/chargers/NO-SUCH-CHARGER/rotate-qr"],
+    page: ["/admin/chargers/rotate", { chargeBoxId: "NO-SUCH-CHARGER" }],
+    status: 404,
+    error: { error: "not_found" },
+    alert: /Not found/,
+  },
+  {
+    name: "rotating the QR code of a 256-character id",
+    api: ["POST", `/api/admin/chargers/${LONG_ID}/rotate-qr`],
+    page: ["/admin/chargers/rotate", { chargeBoxId: LONG_ID }],
+    status: 400,
+    error: {
+      error: "invalid_body",
+      field: "chargeBoxId",
+      message: "must be at most 255 characters",
+    },
+    alert: /Charge box ID: must be at most 255 characters\./,
+  },
+];
+
+forEachDatabase("page and API - the same bad input gets the same outcome", async (t, db) => {
+  await using app = await startTestApp({ db });
+  const browser = await loggedInAdmin(app);
+  const _csrf = await csrfOf(browser, "/admin/customers");
+  for (const row of ROWS) {
+    await t.step(row.name, async () => {
+      const before = await databaseFingerprint(db);
+      const api = await jsonOf(await app.admin(...row.api));
+      assert.equal(api.status, row.status, "API status");
+      assert.equal(api.type, "application/json");
+      assert.deepEqual(api.body, row.error);
+
+      const [path, fields] = row.page;
+      const page = await browser.form(path, { ...fields, _csrf });
+      assert.equal(page.status, row.status, "page status");
+      assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+      const alert = /<p class="alert" role="alert">([^<]*)<\/p>/.exec(await page.text())?.[1];
+      assert.match(alert ?? "(no alert)", row.alert);
+      assert.deepEqual(await databaseFingerprint(db), before, "nothing written");
+    });
+  }
+
+  await t.step(
+    "a pre-authorize switch that is not a boolean is 400 on both and changes nothing",
+    async () => {
+      const api = await jsonOf(
+        await app.admin("PUT", "/api/admin/flags/pre-authorize", { enabled: "yes" }),
+      );
+      assert.equal(api.status, 400);
+      assert.deepEqual([api.body.error, api.body.field], ["invalid_body", "enabled"]);
+      const page = await browser.form("/admin/flags/pre-authorize", { enabled: "yes", _csrf });
+      assert.equal(page.status, 400);
+      await page.body?.cancel();
+      assert.equal(app.deps.flags.isEnabled("pre-authorize"), true);
+    },
+  );
+
+  await t.step(
+    "the billing page renders the API's figures; its forms run the same actions",
+    async () => {
+      const page = await browser.get("/admin/billing");
+      assert.equal(page.status, 200);
+      const html = await page.text();
+      assert.match(html, /<h1>Billing<\/h1>/);
+      const api = await jsonOf(await app.admin("GET", "/api/admin/billing"));
+      assert.match(html, new RegExp(`Dead letters \\(${api.body.deadLetters}\\)`));
+      for (const path of ["/admin/billing/retry", "/admin/billing/sweep"]) {
+        const res = await browser.form(path, { _csrf });
+        assert.equal(res.status, 303, path);
+        assert.equal(res.headers.get("location"), "/admin/billing");
+        await res.body?.cancel();
+      }
+      const sweeps = await jsonOf(await app.admin("GET", "/api/admin/billing"));
+      assert.equal(sweeps.body.sweeps[0]?.trigger, "admin", "the page's sweep is recorded");
+    },
+  );
+
+  await t.step(
+    "rotating a known charger on the page changes its QR code, as the API does",
+    async () => {
+      const charger = await createCharger(app, "CB-ROTATE");
+      const res = await browser.form("/admin/chargers/rotate", { chargeBoxId: "CB-ROTATE", _csrf });
+      assert.equal(res.status, 303);
+      assert.equal(res.headers.get("location"), "/admin/chargers");
+      await res.body?.cancel();
+      const after = await jsonOf(await app.admin("GET", "/api/admin/chargers/CB-ROTATE"));
+      assert.notEqual(new URL(after.body.qrUrl).searchParams.get("k"), charger.token);
+    },
+  );
+
+  await t.step("a card linked on the page shows on the API's customer, and unlinks", async () => {
+    await app.admin("PUT", "/api/admin/customers/c-link", { name: "Lin" });
+    const linked = await browser.form("/admin/customers/tags", {
+      idTag: " CARD-LINK ",
+      customerId: "c-link",
+      _csrf,
+    });
+    assert.equal(linked.status, 303);
+    await linked.body?.cancel();
+    const page = await (await browser.get("/admin/customers")).text();
+    assert.match(page, /<span class="mono">CARD-LINK<\/span>/);
+    const api = await jsonOf(
+      await app.admin("PUT", "/api/admin/tags/CARD-LINK", { customerId: null }),
+    );
+    assert.deepEqual(api.body, { idTag: "CARD-LINK", customerId: null });
+  });
+});
