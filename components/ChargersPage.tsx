@@ -1,8 +1,8 @@
 // The admin chargers page: QR codes, add/rename, rotate, and whether a scan-pair is armed.
 import type { AppContext } from "../lib/app_deps.ts";
 import { type Charger, chargerQrUrl, listChargersWithPairs } from "../lib/chargers.ts";
-import { csrfToken } from "../lib/csrf.ts";
-import { renderPage } from "../lib/html.ts";
+import { csrfToken } from "../lib/http/csrf.ts";
+import { renderPage } from "../lib/http/html.ts";
 import { qrSvg } from "../lib/qr_codes.ts";
 import { Page } from "./Page.tsx";
 

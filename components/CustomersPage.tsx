@@ -1,8 +1,8 @@
 // The admin customers page: customers, their cards, the create/edit and link forms.
 import type { AppContext } from "../lib/app_deps.ts";
-import { csrfToken } from "../lib/csrf.ts";
+import { csrfToken } from "../lib/http/csrf.ts";
 import { type CustomerWithTags, listCustomers } from "../lib/customers.ts";
-import { renderPage } from "../lib/html.ts";
+import { renderPage } from "../lib/http/html.ts";
 import { Page } from "./Page.tsx";
 
 export interface CustomersPageProps {

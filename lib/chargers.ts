@@ -16,7 +16,7 @@ import { listActivePairs } from "../db/queries/scan_pairs.ts";
 import type { Clock } from "./clock.ts";
 import { AppError } from "./errors.ts";
 import { ocppIdentifier } from "./identifiers.ts";
-import { parseWith } from "./json_body.ts";
+import { parseWith } from "./validation.ts";
 import { newToken, secretsEqual } from "./tokens.ts";
 
 export type { Charger };

@@ -18,7 +18,7 @@ import {
 import type { Clock } from "./clock.ts";
 import { invalidBody } from "./errors.ts";
 import { customerId, ocppIdentifier } from "./identifiers.ts";
-import { parseWith } from "./json_body.ts";
+import { parseWith } from "./validation.ts";
 import { newToken } from "./tokens.ts";
 
 export type { Customer, CustomerWithTags, Tag };

@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { Executor } from "../db/client.ts";
 import type { Clock } from "./clock.ts";
 import { getStoredFlags, setStoredFlag } from "../db/queries/flags.ts";
-import { parseWith } from "./json_body.ts";
+import { parseWith } from "./validation.ts";
 
 export type FlagName = "pre-authorize";
 

@@ -12,7 +12,7 @@ import { AppError } from "./errors.ts";
 import type { TransactionMeter } from "./event_bus.ts";
 import { listLiveSessionViews } from "./live_sessions.ts";
 import { sseResponse } from "./sse.ts";
-import type { Login } from "./web_sessions.ts";
+import type { Login } from "./http/web_sessions.ts";
 
 /** Open streams per login, so one login cannot hold the server's connections. */
 export class StreamCounter {

@@ -3,7 +3,7 @@
  * paths allocate nothing per request but the request's own data.
  */
 import type { AppDeps } from "./app_deps.ts";
-import { islandsBuildId } from "./html.ts";
+import { islandsBuildId } from "./http/html.ts";
 import { logger } from "./logging.ts";
 import { type MeterValuesBody, meterValuesBody, type MeterValuesDeps } from "./meter_values.ts";
 import { type PreAuthorizeBody, preAuthorizeBody, type PreAuthorizeDeps } from "./pre_authorize.ts";

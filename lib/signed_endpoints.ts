@@ -8,7 +8,7 @@
  * A new signed endpoint is a new entry here, a route file, and its row in the
  * docs table: no new verification code unless it brings a new scheme.
  */
-import { BODY_LIMITS } from "./request_body.ts";
+import { BODY_LIMITS } from "./http/request_body.ts";
 import type { SignatureScheme } from "./signatures/mod.ts";
 
 export type { SignatureScheme };

@@ -18,7 +18,7 @@ import type { z } from "zod";
 import type { HookKey, HookKeyProblem } from "./config.ts";
 import { AppError, invalidBody } from "./errors.ts";
 import { errorSummary, type Logger, logger } from "./logging.ts";
-import { readBoundedBody } from "./request_body.ts";
+import { readBoundedBody } from "./http/request_body.ts";
 import type { SignatureScheme, SignedEndpoint } from "./signed_endpoints.ts";
 import {
   type HmacSubtle,

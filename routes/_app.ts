@@ -6,11 +6,12 @@ import { Hono } from "hono";
 import { serveStatic } from "hono/deno";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { requireAdmin, requireAdminPage } from "../lib/admin_auth.ts";
-import { csrfProtection } from "../lib/csrf.ts";
-import { boundedFormBody } from "../lib/form_body.tsx";
-import type { AppDeps, AppEnv } from "../lib/app_deps.ts";
-import { AppError, ERROR_STATUS } from "../lib/errors.ts";
+import { requireAdmin, requireAdminPage } from "../lib/http/admin_auth.ts";
+import { csrfProtection } from "../lib/http/csrf.ts";
+import { boundedFormBody } from "../lib/http/form_body.ts";
+import type { AppContext, AppDeps, AppEnv } from "../lib/app_deps.ts";
+import { AppError, ERROR_STATUS, type ErrorCode } from "../lib/errors.ts";
+import { renderErrorPage, wantsPage } from "../lib/http/html.ts";
 import { hookStatsMiddleware } from "../lib/hook_stats.ts";
 import { errorSummary, logger } from "../lib/logging.ts";
 import { createServices } from "../lib/services.ts";
@@ -55,35 +56,39 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       if (handler) app.on(method, path, (c) => handler(c));
     }
     const allowed = METHODS.filter((m) => handlers[m]).join(", ");
-    app.all(
-      path,
-      (c) =>
-        c.json({ error: "method_not_allowed" }, ERROR_STATUS.method_not_allowed, {
-          allow: allowed,
-        }),
-    );
+    app.all(path, (c) => refuse(c, "method_not_allowed", {}, { allow: allowed }));
   }
 
-  app.notFound((c) => c.json({ error: "not_found" }, ERROR_STATUS.not_found));
+  app.notFound((c) => refuse(c, "not_found"));
   app.onError((error, c) => {
     if (error instanceof AppError) {
       c.set(
         "outcome",
         error instanceof SignatureRejected ? `unauthorized:${error.reason}` : error.code,
       );
-      // The status follows from the code: one table, lib/errors.ts ERROR_STATUS.
-      return c.json(
-        { error: error.code, ...error.details },
-        ERROR_STATUS[error.code],
-        error.headers,
-      );
+      return refuse(c, error.code, error.details, error.headers);
     }
     log.error("unhandled error", {
       path: c.req.path,
       error: errorSummary(error),
     });
     c.set("outcome", "internal");
-    return c.json({ error: "internal" }, ERROR_STATUS.internal);
+    return refuse(c, "internal");
   });
   return app;
+}
+
+/**
+ * The one place a refusal becomes a response: the status follows from the
+ * code (lib/errors.ts ERROR_STATUS); pages get a page, everything else JSON.
+ */
+function refuse(
+  c: AppContext,
+  code: ErrorCode,
+  details: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Response {
+  const status = ERROR_STATUS[code];
+  if (wantsPage(c)) return renderErrorPage(c, code, status, headers);
+  return c.json({ error: code, ...details }, status, headers);
 }

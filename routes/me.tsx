@@ -1,10 +1,10 @@
 // The customer's page: their live session, recent sessions, log out.
 import type { Handlers } from "../lib/app_deps.ts";
-import { csrfToken } from "../lib/csrf.ts";
-import { renderPage } from "../lib/html.ts";
+import { csrfToken } from "../lib/http/csrf.ts";
+import { renderPage } from "../lib/http/html.ts";
 import { listLiveSessionViews } from "../lib/live_sessions.ts";
 import { toTransactionMeter } from "../lib/meter_values.ts";
-import { currentCustomer } from "../lib/web_sessions.ts";
+import { currentCustomer } from "../lib/http/web_sessions.ts";
 import { listRecentSessions } from "../db/queries/sessions.ts";
 import { Island } from "../components/Island.tsx";
 import { Page } from "../components/Page.tsx";

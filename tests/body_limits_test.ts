@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { AppError } from "../lib/errors.ts";
-import { BODY_LIMITS, readBoundedBody } from "../lib/request_body.ts";
+import { BODY_LIMITS, readBoundedBody } from "../lib/http/request_body.ts";
 import { signBody } from "../lib/signed_request.ts";
 import { databaseFingerprint, forEachDatabase } from "./_support/db.ts";
 import { ADMIN_TOKEN, jsonOf, PREAUTH_KEY, startTestApp, type TestApp } from "./_support/app.ts";

@@ -12,6 +12,9 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SKIP = new Set(["node_modules", "static", "data", "test-artifacts", "migrations", ".git"]);
 /** The composition root: it wires lib/ and routes/ together, so it sits above both. */
 const COMPOSITION_ROOT = ["server.ts", "main.ts"];
+/** lib/ modules that hold domain rules (customers, tags, chargers, flags, billing). */
+const DOMAIN_MODULES =
+  /^lib\/(customers|chargers|flags|scan_pairs|meter_values|pre_authorize|billing\/.*)\.ts$/;
 
 /** Relative specifiers of static and dynamic imports and re-exports in `source`. */
 export function importSpecifiers(source: string): string[] {
@@ -39,6 +42,13 @@ export function layeringViolation(from: string, to: string): string | null {
   }
   if ((area(from) === "lib" || area(from) === "db") && COMPOSITION_ROOT.includes(to)) {
     return "lib/ and db/ never import the composition root";
+  }
+  if (area(from) === "db" && area(to) === "lib") {
+    return "db/ sits below lib/: it never imports it";
+  }
+  // Domain rules are plain functions over deps, callable from a page, the API or a CLI.
+  if (DOMAIN_MODULES.test(from) && to.startsWith("lib/http/")) {
+    return "domain modules never import the HTTP glue (lib/http/)";
   }
   if ((area(from) === "islands" || area(from) === "components") && area(to) === "db") {
     return "islands and components never import db/";
@@ -68,6 +78,10 @@ Deno.test("layering - the rules refuse what they name and allow the manifest", (
     ["islands/SessionBoard.tsx", "db/schema.ts", false],
     ["routes/admin/chargers.tsx", "lib/chargers.ts", true],
     ["server.ts", "routes/_app.ts", true],
+    ["db/queries/customers.ts", "lib/clock.ts", false],
+    ["lib/customers.ts", "lib/http/json_body.ts", false],
+    ["lib/billing/dead_letters.ts", "lib/http/cookies.ts", false],
+    ["lib/customers.ts", "lib/validation.ts", true],
   ];
   for (const [from, to, ok] of cases) {
     assert.equal(layeringViolation(from, to) === null, ok, `${from} → ${to}`);

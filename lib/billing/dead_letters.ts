@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Executor } from "../../db/client.ts";
 import { retryDeadEvents } from "../../db/queries/usage_events.ts";
 import type { Clock } from "../clock.ts";
-import { parseWith } from "../json_body.ts";
+import { parseWith } from "../validation.ts";
 
 /** Which dead letters to retry: the given ids, or every one when `ids` is absent. */
 export const RetryInput = z.object({

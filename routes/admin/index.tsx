@@ -1,7 +1,7 @@
 // Admin dashboard: live sessions and the pre-authorize switch.
 import type { Handlers } from "../../lib/app_deps.ts";
-import { csrfToken } from "../../lib/csrf.ts";
-import { renderPage } from "../../lib/html.ts";
+import { csrfToken } from "../../lib/http/csrf.ts";
+import { renderPage } from "../../lib/http/html.ts";
 import { listLiveSessionViews } from "../../lib/live_sessions.ts";
 import { Island } from "../../components/Island.tsx";
 import { Page } from "../../components/Page.tsx";

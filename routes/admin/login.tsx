@@ -1,10 +1,10 @@
 // Admin login: email and password; five failures per email in 15 minutes lock it for the window.
 import type { Handlers } from "../../lib/app_deps.ts";
 import { loginAdmin } from "../../lib/admin_accounts.ts";
-import { csrfToken } from "../../lib/csrf.ts";
+import { csrfToken } from "../../lib/http/csrf.ts";
 import { AppError } from "../../lib/errors.ts";
-import { renderPage } from "../../lib/html.ts";
-import { setAdminSessionCookie } from "../../lib/web_sessions.ts";
+import { renderPage } from "../../lib/http/html.ts";
+import { setAdminSessionCookie } from "../../lib/http/web_sessions.ts";
 import { CredentialsFields } from "../../components/CredentialsFields.tsx";
 import { Page } from "../../components/Page.tsx";
 

@@ -2,7 +2,7 @@
 import { deleteCookie } from "hono/cookie";
 import type { Handlers } from "../../lib/app_deps.ts";
 import { logoutAdmin } from "../../lib/admin_accounts.ts";
-import { ADMIN_SESSION_COOKIE, adminSessionToken } from "../../lib/web_sessions.ts";
+import { ADMIN_SESSION_COOKIE, adminSessionToken } from "../../lib/http/web_sessions.ts";
 
 export const handler: Handlers = {
   async POST(c) {

@@ -7,9 +7,9 @@ import {
   MIN_PASSWORD_LENGTH,
   validateNewAdmin,
 } from "../../lib/admin_accounts.ts";
-import { csrfToken } from "../../lib/csrf.ts";
-import { renderPage } from "../../lib/html.ts";
-import { setAdminSessionCookie } from "../../lib/web_sessions.ts";
+import { csrfToken } from "../../lib/http/csrf.ts";
+import { renderPage } from "../../lib/http/html.ts";
+import { setAdminSessionCookie } from "../../lib/http/web_sessions.ts";
 import { CredentialsFields } from "../../components/CredentialsFields.tsx";
 import { Page } from "../../components/Page.tsx";
 

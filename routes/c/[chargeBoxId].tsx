@@ -1,7 +1,7 @@
 // The page a charger's QR code opens: scan-to-login at that charger.
 import type { Handlers } from "../../lib/app_deps.ts";
 import { getChargerByQrToken } from "../../lib/chargers.ts";
-import { renderPage } from "../../lib/html.ts";
+import { renderPage } from "../../lib/http/html.ts";
 import { Page } from "../../components/Page.tsx";
 import { Island } from "../../components/Island.tsx";
 import ScanToLogin from "../../islands/ScanToLogin.tsx";

@@ -1,7 +1,7 @@
 // Print view: one QR code per page with the charger's name.
 import type { Handlers } from "../../../lib/app_deps.ts";
 import { chargerQrUrl } from "../../../lib/chargers.ts";
-import { renderPage } from "../../../lib/html.ts";
+import { renderPage } from "../../../lib/http/html.ts";
 import { qrSvg } from "../../../lib/qr_codes.ts";
 import { listChargers } from "../../../db/queries/chargers.ts";
 import { Page } from "../../../components/Page.tsx";

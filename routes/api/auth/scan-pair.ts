@@ -1,10 +1,10 @@
 // Arms a scan-pair for the charger whose QR code the customer scanned.
 import { z } from "zod";
 import type { Handlers } from "../../../lib/app_deps.ts";
-import { clientAddress } from "../../../lib/client_address.ts";
-import { ensureBrowserHash } from "../../../lib/cookies.ts";
+import { clientAddress } from "../../../lib/http/client_address.ts";
+import { ensureBrowserHash } from "../../../lib/http/cookies.ts";
 import { AppError } from "../../../lib/errors.ts";
-import { readJsonBody } from "../../../lib/json_body.ts";
+import { readJsonBody } from "../../../lib/http/json_body.ts";
 import { ocppIdentifier } from "../../../lib/identifiers.ts";
 import { armScanPair } from "../../../lib/scan_pairs.ts";
 

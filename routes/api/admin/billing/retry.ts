@@ -2,7 +2,7 @@
 import { z } from "zod";
 import type { Handlers } from "../../../../lib/app_deps.ts";
 import { retryDeadLetters } from "../../../../lib/billing/dead_letters.ts";
-import { readJsonBody } from "../../../../lib/json_body.ts";
+import { readJsonBody } from "../../../../lib/http/json_body.ts";
 
 /** Any JSON object; `retryDeadLetters` checks its `ids`. */
 const JsonObject = z.record(z.string(), z.unknown());

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Handlers } from "../../../../lib/app_deps.ts";
 import { findCharger, saveCharger, toChargerView } from "../../../../lib/chargers.ts";
 import { AppError } from "../../../../lib/errors.ts";
-import { readJsonBody } from "../../../../lib/json_body.ts";
+import { readJsonBody } from "../../../../lib/http/json_body.ts";
 
 /** Any JSON object; `saveCharger` checks its `name`. */
 const JsonObject = z.record(z.string(), z.unknown());

@@ -3,7 +3,8 @@ import { z } from "zod";
 import type { Handlers } from "../../../../lib/app_deps.ts";
 import { findCustomer, saveCustomer, toCustomerView } from "../../../../lib/customers.ts";
 import { AppError } from "../../../../lib/errors.ts";
-import { parseWith, readJsonBody } from "../../../../lib/json_body.ts";
+import { readJsonBody } from "../../../../lib/http/json_body.ts";
+import { parseWith } from "../../../../lib/validation.ts";
 import { customerId } from "../../../../lib/identifiers.ts";
 
 /** Any JSON object; its fields are checked by `saveCustomer`. */

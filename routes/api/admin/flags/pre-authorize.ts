@@ -2,7 +2,7 @@
 import { z } from "zod";
 import type { Handlers } from "../../../../lib/app_deps.ts";
 import { preAuthorizeFlag, switchPreAuthorize } from "../../../../lib/flags.ts";
-import { readJsonBody } from "../../../../lib/json_body.ts";
+import { readJsonBody } from "../../../../lib/http/json_body.ts";
 
 /** Any JSON object; `switchPreAuthorize` checks its `enabled`. */
 const JsonObject = z.record(z.string(), z.unknown());

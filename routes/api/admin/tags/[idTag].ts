@@ -2,7 +2,7 @@
 import { z } from "zod";
 import type { Handlers } from "../../../../lib/app_deps.ts";
 import { linkTag } from "../../../../lib/customers.ts";
-import { readJsonBody } from "../../../../lib/json_body.ts";
+import { readJsonBody } from "../../../../lib/http/json_body.ts";
 
 /** Any JSON object; `linkTag` checks its `customerId`. */
 const JsonObject = z.record(z.string(), z.unknown());

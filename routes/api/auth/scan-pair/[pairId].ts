@@ -1,6 +1,6 @@
 // A scan-pair's status, and its cancellation; only for the browser that armed it.
 import type { Handlers } from "../../../../lib/app_deps.ts";
-import { browserHash } from "../../../../lib/cookies.ts";
+import { browserHash } from "../../../../lib/http/cookies.ts";
 import { cancelScanPair, effectiveStatus, getOwnPair } from "../../../../lib/scan_pairs.ts";
 
 export const handler: Handlers = {

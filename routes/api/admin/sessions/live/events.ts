@@ -1,7 +1,7 @@
 // SSE of every live session, for the admin dashboard and automation.
 import type { Handlers } from "../../../../../lib/app_deps.ts";
 import { liveSessionStream } from "../../../../../lib/live_streams.ts";
-import { requireAdminLogin } from "../../../../../lib/web_sessions.ts";
+import { requireAdminLogin } from "../../../../../lib/http/web_sessions.ts";
 
 export const handler: Handlers = {
   async GET(c) {

@@ -1,6 +1,6 @@
 // SSE of one scan-pair: `matched`, `expired`, `cancelled`, heartbeats.
 import type { Handlers } from "../../../../../lib/app_deps.ts";
-import { browserHash } from "../../../../../lib/cookies.ts";
+import { browserHash } from "../../../../../lib/http/cookies.ts";
 import { getOwnPair, scanPairEventStream } from "../../../../../lib/scan_pairs.ts";
 
 export const handler: Handlers = {

@@ -4,12 +4,12 @@
  * bearer token. Cookies are HttpOnly, SameSite=Lax, Secure on https.
  */
 import { deleteCookie, getCookie } from "hono/cookie";
-import { deleteCustomerSession, getCustomerBySessionToken } from "../db/queries/customers.ts";
-import { type AdminUser, getAdminForSession } from "./admin_accounts.ts";
-import type { AppContext } from "./app_deps.ts";
+import { deleteCustomerSession, getCustomerBySessionToken } from "../../db/queries/customers.ts";
+import { type AdminUser, getAdminForSession } from "../admin_accounts.ts";
+import type { AppContext } from "../app_deps.ts";
 import { CUSTOMER_SESSION_COOKIE, setSessionCookie } from "./cookies.ts";
-import { AppError } from "./errors.ts";
-import { secretsEqual, tokenHash } from "./tokens.ts";
+import { AppError } from "../errors.ts";
+import { secretsEqual, tokenHash } from "../tokens.ts";
 
 export const ADMIN_SESSION_COOKIE = "es_admin";
 

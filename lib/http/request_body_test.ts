@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { AppError } from "./errors.ts";
+import { AppError } from "../errors.ts";
 import { readBoundedBody } from "./request_body.ts";
 
 const isStatus = (status: number, code: string) => (e: unknown) =>

@@ -5,10 +5,10 @@
  * session cookies are the first line; this is the second.
  */
 import { getCookie, setCookie } from "hono/cookie";
-import type { AppContext } from "./app_deps.ts";
+import type { AppContext } from "../app_deps.ts";
 import { cookieOptions } from "./cookies.ts";
-import { AppError } from "./errors.ts";
-import { newToken, secretsEqual } from "./tokens.ts";
+import { AppError } from "../errors.ts";
+import { newToken, secretsEqual } from "../tokens.ts";
 
 export const CSRF_COOKIE = "es_csrf";
 export const CSRF_FIELD = "_csrf";

@@ -1,5 +1,5 @@
 /** The client's address, for per-client limits. */
-import type { AppContext } from "./app_deps.ts";
+import type { AppContext } from "../app_deps.ts";
 
 /**
  * The connection's peer address; behind a trusted proxy (`TRUST_PROXY=true`)

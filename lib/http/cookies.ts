@@ -6,8 +6,8 @@
  * the tokens are stored.
  */
 import { getCookie, setCookie } from "hono/cookie";
-import type { AppContext } from "./app_deps.ts";
-import { newToken, tokenHash } from "./tokens.ts";
+import type { AppContext } from "../app_deps.ts";
+import { newToken, tokenHash } from "../tokens.ts";
 
 export const BROWSER_COOKIE = "es_browser";
 export const CUSTOMER_SESSION_COOKIE = "es_session";

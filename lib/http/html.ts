@@ -4,8 +4,10 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
-import type { AppContext } from "./app_deps.ts";
-import { logger } from "./logging.ts";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ErrorPage } from "../../components/ErrorPage.tsx";
+import type { AppContext } from "../app_deps.ts";
+import { logger } from "../logging.ts";
 
 const BUNDLE = fileURLToPath(
   new URL("../static/build/islands.js", import.meta.url),
@@ -27,11 +29,27 @@ export function islandsBuildId(): string {
 export function renderPage(
   c: AppContext,
   page: VNode,
-  status: 200 | 400 | 401 | 403 | 404 | 429 = 200,
+  status: ContentfulStatusCode = 200,
   headers: Record<string, string> = {},
 ): Response {
   return c.html("<!doctype html>" + renderToString(page), status, {
     "cache-control": "no-store",
     ...headers,
   });
+}
+
+/** Pages and forms answer errors with a page; the API, hooks and /health with JSON. */
+export function wantsPage(c: AppContext): boolean {
+  const path = c.req.path;
+  return !path.startsWith("/api/") && !path.startsWith("/static/") && path !== "/health";
+}
+
+/** The refusal as a page a person can act on, with the same status the API would give. */
+export function renderErrorPage(
+  c: AppContext,
+  code: string,
+  status: ContentfulStatusCode,
+  headers: Record<string, string> = {},
+): Response {
+  return renderPage(c, ErrorPage({ status, code }), status, headers);
 }

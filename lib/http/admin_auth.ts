@@ -2,7 +2,7 @@
  * Guards the admin API: the `ADMIN_API_TOKEN` bearer (automation) or an
  * admin's browser session. With neither, every call is 401.
  */
-import type { AppContext } from "./app_deps.ts";
+import type { AppContext } from "../app_deps.ts";
 import { currentAdmin, requireAdminLogin } from "./web_sessions.ts";
 
 export function requireAdmin() {

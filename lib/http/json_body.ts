@@ -1,6 +1,7 @@
 /** Reads a JSON request body against a schema: 400 invalid_json / invalid_body naming the field. */
 import type { z } from "zod";
-import { AppError, invalidBody } from "./errors.ts";
+import { AppError } from "../errors.ts";
+import { parseWith } from "../validation.ts";
 import { BODY_LIMITS, readBoundedBody } from "./request_body.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -19,12 +20,4 @@ export async function readJsonBody<T>(
     throw new AppError("invalid_json");
   }
   return parseWith(schema, json);
-}
-
-/** Validates `value`; a failure names the first offending field. */
-export function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw invalidBody(issue.path.join(".") || undefined, issue.message);
 }

@@ -5,7 +5,7 @@
  * reads a body whole and measures it afterwards (six concurrent 300 MB POSTs
  * once grew the process by 1.9 GB before their 413s).
  */
-import { AppError, invalidBody } from "./errors.ts";
+import { AppError, invalidBody } from "../errors.ts";
 
 /** One limit per family of endpoints (issue [1/5]); `docs/operations.md` lists them. */
 export const BODY_LIMITS = {
