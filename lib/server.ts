@@ -82,7 +82,9 @@ export function serve(
     onListen?: (addr: Deno.NetAddr) => void;
   },
 ): RunningServer {
-  const app = createApp(deps);
+  // Deno's graceful shutdown waits for every response body: SSE streams end on this.
+  const closing = new AbortController();
+  const app = createApp({ ...deps, closing: closing.signal });
   const server = Deno.serve({
     port: options.port,
     hostname: options.hostname ?? "0.0.0.0",
@@ -94,6 +96,7 @@ export function serve(
     deps,
     server,
     async close() {
+      closing.abort();
       await server.shutdown();
     },
   };
