@@ -308,3 +308,55 @@ browserTest(
     await shot(page, "customer-isolation-phone");
   },
 );
+
+browserTest(
+  "the power chart of a live session is drawn on first load of /admin, from stored readings",
+  async (browser, app) => {
+    await upsertAdmin(app.deps, { email: "ops@example.com", password: "correct-horse-battery" });
+    const cleo = await customer(app, "Cleo Park");
+    const box = uniqueId("CB");
+    const pk = 810_000 + Math.floor(Math.random() * 1000);
+    await (await preAuthorize(app, {
+      idTag: cleo.tag,
+      chargeBoxId: box,
+      connectorId: 1,
+      isStartTx: true,
+    })).body?.cancel();
+    // Ten readings over the last five minutes, all stored before any page opens.
+    const start = Date.now() - 5 * 60_000;
+    for (let i = 0; i < 10; i++) {
+      const res = await meterValues(app, {
+        chargeBoxId: box,
+        transactionPk: pk,
+        connectorId: 1,
+        timestamp: new Date(start + i * 30_000).toISOString(),
+        samples: [
+          { value: String(10_000 + i * 60), context: i ? "Sample.Periodic" : "Transaction.Begin" },
+          { value: String(4_000 + (i % 3) * 1_500), measurand: "Power.Active.Import", unit: "W" },
+        ],
+      });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+    }
+    const page = await browser.newPage(DESK);
+    await page.goto(`${app.url}/admin`);
+    await page.getByLabel("Email").fill("ops@example.com");
+    await page.getByLabel("Password").fill("correct-horse-battery");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("heading", { name: "Live sessions" }).waitFor();
+    const pointsOnLoad = async (target: Page) => {
+      const line = target.locator(`[data-transaction="${pk}"] svg.sparkline polyline`);
+      await line.waitFor();
+      return (await line.getAttribute("points"))!.trim().split(/\s+/).length;
+    };
+    assert.equal(await pointsOnLoad(page), 10, "every stored reading, no new one needed");
+    await shot(page, "admin-7-chart-on-first-load-desk");
+    // A second browser sees the same curve.
+    const other = await browser.newPage({
+      ...DESK,
+      storageState: await page.context().storageState(),
+    });
+    await other.goto(`${app.url}/admin`);
+    assert.equal(await pointsOnLoad(other), 10);
+  },
+);
