@@ -37,6 +37,7 @@ const DESK = { viewport: { width: 1280, height: 860 } };
 function browserTest(
   name: string,
   fn: (browser: Browser, app: TestApp) => Promise<void>,
+  options: { env?: Record<string, string> } = {},
 ) {
   Deno.test({
     name: `browser - ${name}`,
@@ -47,7 +48,7 @@ function browserTest(
       await using db = await openTestDatabase(
         postgresAvailable ? "postgres" : "pglite",
       );
-      await using app = await startTestApp({ db, sseHeartbeatMs: 2_000 });
+      await using app = await startTestApp({ db, sseHeartbeatMs: 2_000, env: options.env });
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
         args: [
@@ -359,4 +360,30 @@ browserTest(
     await other.goto(`${app.url}/admin`);
     assert.equal(await pointsOnLoad(other), 10);
   },
+);
+
+browserTest(
+  "the scan page's progress bar measures the configured pair lifetime (30 s)",
+  async (browser, app) => {
+    const box = uniqueId("BAY");
+    const { token } = await createCharger(app, box, "Bay 5");
+    const page = await browser.newPage(PHONE);
+    await page.goto(`${app.url}/c/${box}?k=${token}`);
+    await page.getByText(/0:[23]\d/).waitFor();
+    await page.getByRole("progressbar", { name: "Time left" }).waitFor();
+    // Both read in one go, so the countdown cannot tick between them.
+    const [figure, value] = await page.evaluate(() =>
+      [
+        document.querySelector(".countdown-figure")!.textContent!,
+        (document.querySelector("progress") as HTMLProgressElement).value,
+      ] as const
+    );
+    const [, m, s] = /(\d+):(\d\d)/.exec(figure)!;
+    const left = Number(m) * 60 + Number(s);
+    // 0:29 of 30 s is ~97%; a bar drawn for 90 s would show ~32%.
+    const expected = Math.min(100, left / 30 * 100);
+    assert.ok(Math.abs(value - expected) < 0.5, `bar ${value}% for ${left} s of 30 s`);
+    assert.ok(value > 80, `a fresh pair fills most of the bar: ${value}%`);
+  },
+  { env: { SCAN_PAIR_TTL_SECONDS: "30" } },
 );
