@@ -6,7 +6,7 @@ import { openDatabase } from "./db/client.ts";
 import { prepareFirstAdmin, upsertAdmin } from "./lib/admin_accounts.ts";
 import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
 import { driveDemoSessions, seedDemo } from "./lib/demo.ts";
-import { logger, setupLogging, teardownLogging } from "./lib/logging.ts";
+import { errorSummary, logger, setupLogging, teardownLogging } from "./lib/logging.ts";
 import { startMaintenance } from "./lib/maintenance.ts";
 import { SIGNED_ENDPOINT_LIST } from "./lib/signed_endpoints.ts";
 import { buildDeps, serve } from "./server.ts";
@@ -27,6 +27,39 @@ try {
 }
 await setupLogging(config.logLevel);
 const log = logger("main");
+
+// Shutdown: SIGINT or SIGTERM stops what has started, newest first, and the
+// process is gone within 5 s even if a step hangs (the deadline names it).
+const STOP_DEADLINE_MS = 4_000;
+const stopSteps: Array<{ step: string; run: () => unknown }> = [];
+const onStop = (step: string, run: () => unknown) => stopSteps.unshift({ step, run });
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  log.info("shutting down");
+  let current = "none";
+  setTimeout(() => {
+    log.error("shutdown step did not finish in time: exiting anyway", {
+      step: current,
+      deadlineMs: STOP_DEADLINE_MS,
+    });
+    const flushed = new Promise((resolve) => setTimeout(resolve, 300));
+    Promise.race([teardownLogging(), flushed]).finally(() => Deno.exit(1));
+  }, STOP_DEADLINE_MS);
+  for (const { step, run } of stopSteps.splice(0)) {
+    current = step;
+    try {
+      await run();
+    } catch (error) {
+      log.warn("shutdown step failed", { step, error: errorSummary(error) });
+    }
+  }
+  await teardownLogging(); // flushes buffered log lines
+  Deno.exit(0);
+};
+Deno.addSignalListener("SIGINT", stop);
+Deno.addSignalListener("SIGTERM", stop);
 
 if (demo) {
   // The demo signs its own traffic: any key works as long as both sides share it.
@@ -64,6 +97,7 @@ const db = await openDatabase({
   driver: config.databaseDriver,
   poolSize: config.databasePoolSize,
 });
+onStop("database", () => db.close());
 const deps = await buildDeps({ config, db });
 let demoPassword: string | undefined;
 if (demo && !config.adminEmail) {
@@ -74,9 +108,8 @@ const firstAdmin = await prepareFirstAdmin(
   { db, clock: deps.clock, publicBaseUrl: config.publicBaseUrl },
   { email: config.adminEmail, password: config.adminPassword },
 );
-const stopMaintenance = startMaintenance(deps);
-const stopBilling = deps.billing.start();
-const stopDemo = new AbortController();
+onStop("maintenance", startMaintenance(deps));
+onStop("billing", deps.billing.start());
 const server = serve(deps, {
   port: config.port,
   onListen: (addr) => {
@@ -93,13 +126,14 @@ const server = serve(deps, {
     });
   },
 });
+onStop("http server", () => server.close());
 
-let demoTraffic: Promise<void> | undefined;
 if (demo) {
   await seedDemo(deps);
   const { preAuthorize, meterValues } = config.hooks;
   if (preAuthorize.usable && meterValues.usable) {
-    demoTraffic = driveDemoSessions({
+    const stopDemo = new AbortController();
+    const demoTraffic = driveDemoSessions({
       baseUrl: `http://127.0.0.1:${server.server.addr.port}`,
       keys: {
         preAuthorize: preAuthorize.secret,
@@ -107,22 +141,9 @@ if (demo) {
       },
       signal: stopDemo.signal,
     });
+    onStop("demo traffic", () => {
+      stopDemo.abort();
+      return demoTraffic;
+    });
   }
 }
-
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  log.info("shutting down");
-  stopDemo.abort();
-  await demoTraffic;
-  stopMaintenance();
-  await stopBilling();
-  await server.close();
-  await db.close();
-  await teardownLogging(); // flushes buffered log lines
-  Deno.exit(0);
-};
-Deno.addSignalListener("SIGINT", stop);
-Deno.addSignalListener("SIGTERM", stop);

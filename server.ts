@@ -86,7 +86,9 @@ export function serve(
     onListen?: (addr: Deno.NetAddr) => void;
   },
 ): RunningServer {
-  const app = createApp(deps);
+  // Deno's graceful shutdown waits for every response body: SSE streams end on this.
+  const closing = new AbortController();
+  const app = createApp({ ...deps, closing: closing.signal });
   const server = Deno.serve({
     port: options.port,
     hostname: options.hostname ?? "0.0.0.0",
@@ -98,6 +100,7 @@ export function serve(
     deps,
     server,
     async close() {
+      closing.abort();
       await server.shutdown();
     },
   };

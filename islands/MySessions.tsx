@@ -1,10 +1,10 @@
-import type { TransactionMeter } from "../lib/event_bus.ts";
+import type { LiveSessionView } from "../lib/live_sessions.ts";
 import { SessionCard } from "../components/SessionCard.tsx";
 import { ConnectionState } from "./SessionBoard.tsx";
 import { byActivity, useLiveSessions } from "./use_live_sessions.ts";
 
 export interface MySessionsProps {
-  sessions: TransactionMeter[];
+  sessions: LiveSessionView[];
 }
 
 /** The customer's own live session(s), updating from SSE. */

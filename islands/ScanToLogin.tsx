@@ -6,6 +6,8 @@ export interface ScanToLoginProps {
   chargerName: string;
   /** The QR token from the scanned code (`?k=`). */
   token: string;
+  /** How long an armed pair waits for the tap (`SCAN_PAIR_TTL_SECONDS`): the progress bar's full length. */
+  ttlSeconds: number;
 }
 
 type Problem = { title: string; detail: string; retry: boolean };
@@ -56,7 +58,7 @@ const rateLimited = (seconds: number): Problem => ({
  * tap to this browser.
  */
 export default function ScanToLogin(
-  { chargeBoxId, chargerName, token }: ScanToLoginProps,
+  { chargeBoxId, chargerName, token, ttlSeconds }: ScanToLoginProps,
 ) {
   const phase = useSignal<Phase>("arming");
   const problem = useSignal<Problem | null>(null);
@@ -175,7 +177,7 @@ export default function ScanToLogin(
             </p>
             <progress
               max={100}
-              value={Math.min(100, secondsLeft / 0.9)}
+              value={Math.min(100, secondsLeft / ttlSeconds * 100)}
               aria-label="Time left"
             />
             {reconnecting.value && (

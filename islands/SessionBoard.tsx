@@ -1,9 +1,9 @@
-import type { TransactionMeter } from "../lib/event_bus.ts";
+import type { LiveSessionView } from "../lib/live_sessions.ts";
 import { SessionCard } from "../components/SessionCard.tsx";
 import { byActivity, useLiveSessions } from "./use_live_sessions.ts";
 
 export interface SessionBoardProps {
-  sessions: TransactionMeter[];
+  sessions: LiveSessionView[];
 }
 
 /** The admin dashboard: every live session as a card, updating from SSE. */

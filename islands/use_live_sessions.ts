@@ -6,16 +6,36 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import type { TransactionMeter } from "../lib/event_bus.ts";
+import type { LiveSessionView } from "../lib/live_sessions.ts";
 
-/** Minutes of power history each card's chart keeps. */
-const HISTORY_MS = 10 * 60 * 1000;
+/** How much power history each card's chart keeps (as the server's `history`: 30 minutes). */
+const HISTORY_MS = 30 * 60 * 1000;
 
-export function useLiveSessions(url: string, initial: TransactionMeter[]) {
-  const sessions = useSignal(initial);
+type Point = { t: number; kw: number };
+type History = Map<number, Point[]>;
+
+/** The charts as the server's `history` of each session draws them. */
+function historyOf(list: LiveSessionView[]): History {
+  return new Map(list.map((s) => [s.transactionPk, s.history.map(([t, kw]) => ({ t, kw }))]));
+}
+
+/**
+ * `points` with the reading `s` added (one point per time) and those older
+ * than {@link HISTORY_MS} before the newest dropped: measured against the
+ * readings' own times, so a browser clock that differs does not empty it.
+ */
+function withReading(points: Point[], s: TransactionMeter): Point[] {
+  if (s.kw === null) return points;
+  const t = Date.parse(s.at);
+  const next = [...points.filter((p) => p.t !== t), { t, kw: s.kw }].sort((a, b) => a.t - b.t);
+  const cutoff = next[next.length - 1].t - HISTORY_MS;
+  return next.filter((p) => p.t >= cutoff);
+}
+
+export function useLiveSessions(url: string, initial: LiveSessionView[]) {
+  const sessions = useSignal<TransactionMeter[]>(initial);
   const connected = useSignal(false);
-  const history = useSignal(
-    new Map<number, Array<{ t: number; kw: number }>>(),
-  );
+  const history = useSignal(historyOf(initial));
   const now = useSignal(Date.now());
 
   useEffect(() => {
@@ -23,11 +43,7 @@ export function useLiveSessions(url: string, initial: TransactionMeter[]) {
     const record = (s: TransactionMeter) => {
       if (s.kw === null) return;
       const map = new Map(history.value);
-      const cutoff = Date.now() - HISTORY_MS;
-      const points = (map.get(s.transactionPk) ?? []).filter((p) => p.t >= cutoff);
-      points.push({ t: Date.parse(s.at), kw: s.kw });
-      points.sort((a, b) => a.t - b.t);
-      map.set(s.transactionPk, points);
+      map.set(s.transactionPk, withReading(map.get(s.transactionPk) ?? [], s));
       history.value = map;
     };
     const source = new EventSource(url);
@@ -35,8 +51,10 @@ export function useLiveSessions(url: string, initial: TransactionMeter[]) {
     source.addEventListener("error", () => connected.value = false);
     source.addEventListener("snapshot", (e) => {
       const list = JSON.parse((e as MessageEvent).data)
-        .sessions as TransactionMeter[];
+        .sessions as LiveSessionView[];
       sessions.value = list;
+      // The stored history replaces what this page drew: every browser shows the same curve.
+      history.value = historyOf(list);
       list.forEach(record);
       connected.value = true;
     });

@@ -32,6 +32,8 @@ export interface AppDeps {
   /** Replaces `crypto.subtle` for HMAC verification (fault tests only). */
   subtle?: HmacSubtle;
   sseHeartbeatMs?: number;
+  /** Aborts when the server stops (set by `serve`): open streams end, so they cannot hold the stop. */
+  closing?: AbortSignal;
 }
 
 export interface AppEnv {

@@ -8,7 +8,12 @@ import { linkTag, saveCustomer } from "./customers.ts";
 import { saveCharger } from "./chargers.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { logger } from "./logging.ts";
-import { createSteveSender, runSession, type SteveKeys } from "./steve_stand_in.ts";
+import {
+  createSteveSender,
+  runSession,
+  sleepUnlessAborted,
+  type SteveKeys,
+} from "./steve_stand_in.ts";
 
 const CHARGERS = [
   ["DEMO-1", "Bay 1 · Car park level 2"],
@@ -46,26 +51,23 @@ export async function seedDemo(deps: { db: Database; clock: Clock }): Promise<vo
   }
 }
 
-/** Plays overlapping sessions on the demo chargers until `signal` aborts. */
+/**
+ * Plays overlapping sessions on the demo chargers until `signal` aborts: every
+ * pause and every call in flight ends on it, so the promise settles at once.
+ */
 export function driveDemoSessions(
   args: { baseUrl: string; keys: SteveKeys; signal: AbortSignal },
 ): Promise<void> {
   const log = logger("demo");
-  const send = createSteveSender({ baseUrl: args.baseUrl, keys: args.keys });
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      args.signal.addEventListener("abort", () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
-    });
+  const { signal } = args;
+  const send = createSteveSender({ baseUrl: args.baseUrl, keys: args.keys, signal });
+  const sleep = (ms: number) => sleepUnlessAborted(ms, signal);
   const charger = async (index: number) => {
     await sleep(index * 4_000);
     let round = 0;
     while (!args.signal.aborted) {
       const customer = CUSTOMERS[(index + round++) % CUSTOMERS.length];
-      await runSession({ send, clock: systemClock, sleep }, {
+      await runSession({ send, clock: systemClock, sleep, signal }, {
         chargeBoxId: CHARGERS[index][0],
         idTag: customer.tag,
         connectorId: 1,

@@ -50,6 +50,7 @@ export function liveSessionStream(
 
   return sseResponse({
     signal: args.signal,
+    closing: deps.closing,
     heartbeatMs: deps.sseHeartbeatMs,
     start: async (stream) => {
       stream.onClose(release);

@@ -41,3 +41,40 @@ Deno.test("maintenance - prunes finished pairs, stale pending starts and old fai
   assert.equal(await count("pending_starts"), 1);
   assert.equal(await count("login_failures"), 1);
 });
+
+Deno.test("maintenance - expired admin and customer sessions go, live ones stay", async () => {
+  await using db = await (async () => {
+    const d = await openDatabase({});
+    return Object.assign(d, { [Symbol.asyncDispose]: () => d.close() });
+  })();
+  const now = Date.parse("2026-11-23T12:00:00Z");
+  const iso = (offsetMs: number) => new Date(now + offsetMs).toISOString();
+  const [admin] = await db.rows<{ id: number }>(sql`
+    insert into admin_users (email, password_hash, created_at)
+    values ('ops@example.com', 'x', ${iso(-86_400_000)}) returning id`);
+  await db.rows(sql`
+    insert into customers (id, name, created_at, updated_at)
+    values ('c1', 'Ann', ${iso(-86_400_000)}, ${iso(-86_400_000)})`);
+  // Expired an hour ago, a millisecond ago; expiring in a millisecond, in a day.
+  const offsets = {
+    "expired-1h": -3_600_000,
+    "expired-1ms": -1,
+    "live-1ms": 1,
+    "live-1d": 86_400_000,
+  };
+  for (const [hash, offset] of Object.entries(offsets)) {
+    await db.rows(sql`
+      insert into admin_sessions (token_hash, admin_id, created_at, expires_at)
+      values (${hash}, ${admin.id}, ${iso(-7_200_000)}, ${iso(offset)})`);
+    await db.rows(sql`
+      insert into customer_sessions (token_hash, customer_id, created_at, expires_at)
+      values (${hash}, 'c1', ${iso(-7_200_000)}, ${iso(offset)})`);
+  }
+  await pruneOnce({ db, clock: new ManualClock(now) });
+  for (const table of ["admin_sessions", "customer_sessions"]) {
+    const left = await db.rows<{ token_hash: string }>(
+      sql.raw(`select token_hash from ${table} order by 1`),
+    );
+    assert.deepEqual(left.map((r) => r.token_hash), ["live-1d", "live-1ms"], table);
+  }
+});

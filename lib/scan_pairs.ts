@@ -194,11 +194,12 @@ export async function loginWithScanPair(
  */
 export function scanPairEventStream(
   deps: ScanPairDeps,
-  args: { pair: ScanPair; signal: AbortSignal; heartbeatMs?: number },
+  args: { pair: ScanPair; signal: AbortSignal; closing?: AbortSignal; heartbeatMs?: number },
 ): Response {
   const pairId = args.pair.id;
   return sseResponse({
     signal: args.signal,
+    closing: args.closing,
     heartbeatMs: args.heartbeatMs,
     start: async (stream) => {
       const finish = (event: string) => {

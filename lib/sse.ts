@@ -20,6 +20,8 @@ export interface SseStream {
 export interface SseOptions {
   /** The request's signal: aborts when the client goes away. */
   signal?: AbortSignal;
+  /** The server's stop (`AppDeps.closing`): ends the stream so it cannot hold a shutdown. */
+  closing?: AbortSignal;
   heartbeatMs?: number;
   start(stream: SseStream): void | Promise<void>;
 }
@@ -35,6 +37,8 @@ function assertSingleLine(value: string): void {
 /** Builds a `text/event-stream` response driven by `options.start`. */
 export function sseResponse(options: SseOptions): Response {
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const given = [options.signal, options.closing].filter((s) => s !== undefined);
+  const signal = given.length > 1 ? AbortSignal.any(given) : given[0];
   const cleanups: Array<() => void> = [];
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let closed = false;
@@ -44,7 +48,7 @@ export function sseResponse(options: SseOptions): Response {
     if (closed) return;
     closed = true;
     clearInterval(heartbeat);
-    options.signal?.removeEventListener("abort", finish);
+    signal?.removeEventListener("abort", finish);
     for (const fn of cleanups.splice(0)) {
       try {
         fn();
@@ -82,8 +86,8 @@ export function sseResponse(options: SseOptions): Response {
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
-      if (options.signal?.aborted) return finish();
-      options.signal?.addEventListener("abort", finish, { once: true });
+      if (signal?.aborted) return finish();
+      signal?.addEventListener("abort", finish, { once: true });
       // Tell the browser how long to wait before reconnecting, and flush headers.
       write(`retry: 3000\n\n`);
       heartbeat = setInterval(() => write(`: heartbeat\n\n`), heartbeatMs);

@@ -40,6 +40,24 @@ Deno.test("sse - an aborted request signal closes the stream and cleans up", asy
   assert.equal(cleaned, true);
 });
 
+Deno.test("sse - the server's stop closes a stream whose client is still there", async () => {
+  const client = new AbortController();
+  const closing = new AbortController();
+  let cleaned = false;
+  const response = sseResponse({
+    signal: client.signal,
+    closing: closing.signal,
+    start(stream) {
+      stream.onClose(() => cleaned = true);
+    },
+  });
+  const text = response.text();
+  closing.abort();
+  assert.equal(await text, "retry: 3000\n\n");
+  assert.equal(cleaned, true);
+  assert.equal(client.signal.aborted, false);
+});
+
 Deno.test("sse - event names with line breaks are refused", async () => {
   let error: unknown;
   const response = sseResponse({

@@ -94,8 +94,26 @@ export function phasePowerSamples(
 }
 
 /**
+ * Waits `ms`, or less: resolves at once when `signal` aborts (or already has),
+ * so a stopping app never waits out a pause between readings.
+ */
+export function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
  * POSTs `body` as JSON to `endpoint`'s path under `baseUrl`, signed with `key`
- * in its first header and its scheme; never throws (no answer is status 0).
+ * in its first header and its scheme; never throws (no answer is status 0,
+ * also when `signal` aborts the call).
  */
 export async function postSigned(
   endpoint: SignedEndpoint,
@@ -103,6 +121,7 @@ export async function postSigned(
   key: string,
   body: unknown,
   fetchFn: typeof fetch = fetch,
+  signal?: AbortSignal,
 ): Promise<HookAnswer> {
   // Serialize once and sign those very bytes: re-serializing could differ.
   const bytes = new TextEncoder().encode(JSON.stringify(body));
@@ -114,6 +133,7 @@ export async function postSigned(
         [endpoint.headers[0]]: await schemeOf(endpoint.scheme).sign(key, bytes),
       },
       body: bytes,
+      signal,
     });
     const text = await response.text();
     let answer: unknown = text;
@@ -139,10 +159,12 @@ export function createSteveSender(options: {
   baseUrl: string;
   keys: SteveKeys;
   fetch?: typeof fetch;
+  /** Aborts calls in flight (they answer status 0). */
+  signal?: AbortSignal;
 }): SteveSender {
-  const { baseUrl, keys, fetch } = options;
+  const { baseUrl, keys, fetch, signal } = options;
   const to = (hook: keyof typeof STEVE_HOOKS) => (body: unknown) =>
-    postSigned(STEVE_HOOKS[hook], baseUrl, keys[hook], body, fetch);
+    postSigned(STEVE_HOOKS[hook], baseUrl, keys[hook], body, fetch, signal);
   return { preAuthorize: to("preAuthorize"), meterValues: to("meterValues") };
 }
 
@@ -193,6 +215,8 @@ export interface SessionDeps {
   send: SteveSender;
   clock: Clock;
   sleep?: (ms: number) => Promise<void>;
+  /** Stops the session before its next call; the default sleep ends early on it too. */
+  signal?: AbortSignal;
   /** Called after each call, e.g. to print it as it happens. */
   onCall?: (call: SessionCall) => void;
 }
@@ -204,14 +228,15 @@ const MS_PER_HOUR = 3_600_000;
  * MeterValues (Transaction.Begin, `readings` × Sample.Periodic with per-phase
  * power, Transaction.End). The register follows the clock: `kw` times the
  * time since Transaction.Begin. Like SteVe it fails open and carries on after
- * a non-2xx, but stops when a pre-authorize answers BLOCKED.
+ * a non-2xx, but stops when a pre-authorize answers BLOCKED, and before the
+ * next call once `deps.signal` aborts (the result then has fewer calls).
  */
 export async function runSession(
   deps: SessionDeps,
   options: SessionOptions,
 ): Promise<SessionResult> {
-  const sleep = deps.sleep ??
-    ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = deps.sleep ?? ((ms: number) => sleepUnlessAborted(ms, deps.signal));
+  const stopped = () => deps.signal?.aborted === true;
   const transactionPk = options.transactionPk ??
     1 + Math.floor(Math.random() * (2 ** 31 - 1));
   const { chargeBoxId, idTag, connectorId } = options;
@@ -235,6 +260,7 @@ export async function runSession(
   });
 
   for (const isStartTx of [false, true]) {
+    if (stopped()) return result(startMwh, false);
     const at = deps.clock.now();
     const body = buildPreAuthorizeBody({
       chargeBoxId,
@@ -275,12 +301,15 @@ export async function runSession(
     record(`MeterValues ${context}`, await deps.send.meterValues(body));
   };
 
+  if (stopped()) return result(registerMwh, false);
   await sendReading(new Date(beginAt), "Transaction.Begin");
   for (let i = 0; i < options.readings; i++) {
     if (options.intervalMs > 0) await sleep(options.intervalMs);
+    if (stopped()) return result(registerMwh, false);
     await sendReading(deps.clock.now(), "Sample.Periodic");
   }
   if (options.intervalMs > 0) await sleep(options.intervalMs);
+  if (stopped()) return result(registerMwh, false);
   await sendReading(deps.clock.now(), "Transaction.End");
   return result(registerMwh, false);
 }

@@ -16,8 +16,23 @@ import {
   type TestApp,
   uniqueId,
 } from "./_support/app.ts";
+import { databaseFingerprint } from "./_support/db.ts";
+import { routeCases } from "./_support/routes.ts";
 
 const PASSWORD = "correct-horse-battery";
+
+/** Pages that open without a login (lib/admin_auth.ts). */
+const PUBLIC_ADMIN_PAGES = ["/admin/login", "/admin/setup"];
+// Every /admin route from routes/_manifest.ts: a new page or form is covered by the checks below.
+const ADMIN_ROUTES = routeCases("/admin").filter((r) => !PUBLIC_ADMIN_PAGES.includes(r.pattern));
+/** Form fields a logged-in admin would send, so only the check under test can refuse them. */
+const FORM_FIELDS: Record<string, Record<string, string>> = {
+  "/admin/flags/pre-authorize": { enabled: "false" },
+  "/admin/chargers": { chargeBoxId: "CSRF-1", name: "x" },
+  "/admin/chargers/rotate": { chargeBoxId: "CSRF-1" },
+  "/admin/customers": { name: "Mallory" },
+  "/admin/customers/tags": { idTag: "T", customerId: "" },
+};
 
 async function csrfOf(browser: CookieClient, path: string): Promise<string> {
   const res = await browser.get(path);
@@ -45,14 +60,9 @@ forEachDatabase("admin web login", async (t, db) => {
     "admin pages redirect to the login form without a login",
     async () => {
       await using app = await startTestApp({ db });
-      for (
-        const path of [
-          "/admin",
-          "/admin/chargers",
-          "/admin/customers",
-          "/admin/chargers/print",
-        ]
-      ) {
+      const pages = ADMIN_ROUTES.filter((r) => r.method === "GET").map((r) => r.path);
+      assert.ok(pages.includes("/admin/billing"), "billing pages are in the list");
+      for (const path of pages) {
         const res = await new CookieClient(app.url).get(path);
         assert.equal(res.status, 303, path);
         assert.equal(
@@ -61,6 +71,34 @@ forEachDatabase("admin web login", async (t, db) => {
         );
         await res.body?.cancel();
       }
+    },
+  );
+
+  await t.step(
+    "every admin form refuses a visitor without a login (valid CSRF token): to the login form, nothing written",
+    async () => {
+      await using app = await startTestApp({ db });
+      const visitor = new CookieClient(app.url);
+      const _csrf = await csrfOf(visitor, "/admin/login");
+      const forms = ADMIN_ROUTES.filter((r) => r.method !== "GET");
+      assert.ok(
+        forms.some((r) => r.path === "/admin/billing/sweep"),
+        "billing forms are in the list",
+      );
+      const before = await databaseFingerprint(db);
+      for (const { method, path } of forms) {
+        const res = await visitor.send(path, {
+          method,
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ ...FORM_FIELDS[path], _csrf }).toString(),
+          redirect: "manual",
+        });
+        assert.equal(res.status, 303, `${method} ${path}`);
+        assert.equal(res.headers.get("location"), "/admin/login", `${method} ${path}`);
+        await res.body?.cancel();
+      }
+      assert.deepEqual(await databaseFingerprint(db), before);
+      assert.equal(app.deps.flags.isEnabled("pre-authorize"), true);
     },
   );
 
@@ -132,16 +170,12 @@ forEachDatabase("admin web login", async (t, db) => {
       const email = await newAdmin(app);
       const { browser } = await login(app, email);
       const _csrf = await csrfOf(browser, "/admin");
-      const forms: Array<[string, Record<string, string>]> = [
-        ["/admin/flags/pre-authorize", { enabled: "false" }],
-        ["/admin/chargers", { chargeBoxId: "CSRF-1", name: "x" }],
-        ["/admin/chargers/rotate", { chargeBoxId: "CSRF-1" }],
-        ["/admin/customers", { name: "Mallory" }],
-        ["/admin/customers/tags", { idTag: "T", customerId: "" }],
-        ["/admin/billing/sweep", {}],
-        ["/admin/billing/retry", {}],
-        ["/admin/logout", {}],
-      ];
+      const forms = ADMIN_ROUTES.filter((r) => r.method === "POST")
+        .map((r) => [r.path, FORM_FIELDS[r.path] ?? {}] as const);
+      assert.ok(
+        forms.some(([path]) => path === "/admin/billing/retry"),
+        "billing forms are in the list",
+      );
       for (const [path, fields] of forms) {
         for (
           const [label, token, headers] of [

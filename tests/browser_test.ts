@@ -37,6 +37,7 @@ const DESK = { viewport: { width: 1280, height: 860 } };
 function browserTest(
   name: string,
   fn: (browser: Browser, app: TestApp) => Promise<void>,
+  options: { env?: Record<string, string> } = {},
 ) {
   Deno.test({
     name: `browser - ${name}`,
@@ -47,7 +48,7 @@ function browserTest(
       await using db = await openTestDatabase(
         postgresAvailable ? "postgres" : "pglite",
       );
-      await using app = await startTestApp({ db, sseHeartbeatMs: 2_000 });
+      await using app = await startTestApp({ db, sseHeartbeatMs: 2_000, env: options.env });
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
         args: [
@@ -307,4 +308,82 @@ browserTest(
     );
     await shot(page, "customer-isolation-phone");
   },
+);
+
+browserTest(
+  "the power chart of a live session is drawn on first load of /admin, from stored readings",
+  async (browser, app) => {
+    await upsertAdmin(app.deps, { email: "ops@example.com", password: "correct-horse-battery" });
+    const cleo = await customer(app, "Cleo Park");
+    const box = uniqueId("CB");
+    const pk = 810_000 + Math.floor(Math.random() * 1000);
+    await (await preAuthorize(app, {
+      idTag: cleo.tag,
+      chargeBoxId: box,
+      connectorId: 1,
+      isStartTx: true,
+    })).body?.cancel();
+    // Ten readings over the last five minutes, all stored before any page opens.
+    const start = Date.now() - 5 * 60_000;
+    for (let i = 0; i < 10; i++) {
+      const res = await meterValues(app, {
+        chargeBoxId: box,
+        transactionPk: pk,
+        connectorId: 1,
+        timestamp: new Date(start + i * 30_000).toISOString(),
+        samples: [
+          { value: String(10_000 + i * 60), context: i ? "Sample.Periodic" : "Transaction.Begin" },
+          { value: String(4_000 + (i % 3) * 1_500), measurand: "Power.Active.Import", unit: "W" },
+        ],
+      });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+    }
+    const page = await browser.newPage(DESK);
+    await page.goto(`${app.url}/admin`);
+    await page.getByLabel("Email").fill("ops@example.com");
+    await page.getByLabel("Password").fill("correct-horse-battery");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("heading", { name: "Live sessions" }).waitFor();
+    const pointsOnLoad = async (target: Page) => {
+      const line = target.locator(`[data-transaction="${pk}"] svg.sparkline polyline`);
+      await line.waitFor();
+      return (await line.getAttribute("points"))!.trim().split(/\s+/).length;
+    };
+    assert.equal(await pointsOnLoad(page), 10, "every stored reading, no new one needed");
+    await shot(page, "admin-7-chart-on-first-load-desk");
+    // A second browser sees the same curve.
+    const other = await browser.newPage({
+      ...DESK,
+      storageState: await page.context().storageState(),
+    });
+    await other.goto(`${app.url}/admin`);
+    assert.equal(await pointsOnLoad(other), 10);
+  },
+);
+
+browserTest(
+  "the scan page's progress bar measures the configured pair lifetime (30 s)",
+  async (browser, app) => {
+    const box = uniqueId("BAY");
+    const { token } = await createCharger(app, box, "Bay 5");
+    const page = await browser.newPage(PHONE);
+    await page.goto(`${app.url}/c/${box}?k=${token}`);
+    await page.getByText(/0:[23]\d/).waitFor();
+    await page.getByRole("progressbar", { name: "Time left" }).waitFor();
+    // Both read in one go, so the countdown cannot tick between them.
+    const [figure, value] = await page.evaluate(() =>
+      [
+        document.querySelector(".countdown-figure")!.textContent!,
+        (document.querySelector("progress") as HTMLProgressElement).value,
+      ] as const
+    );
+    const [, m, s] = /(\d+):(\d\d)/.exec(figure)!;
+    const left = Number(m) * 60 + Number(s);
+    // 0:29 of 30 s is ~97%; a bar drawn for 90 s would show ~32%.
+    const expected = Math.min(100, left / 30 * 100);
+    assert.ok(Math.abs(value - expected) < 0.5, `bar ${value}% for ${left} s of 30 s`);
+    assert.ok(value > 80, `a fresh pair fills most of the bar: ${value}%`);
+  },
+  { env: { SCAN_PAIR_TTL_SECONDS: "30" } },
 );

@@ -44,12 +44,18 @@ forEachDatabase("hooks with the database gone", async (t, db) => {
   });
 });
 
+/** `PREAUTH_DEADLINE_MS` for the lock test: its default, set here so the bound below follows it. */
+const DEADLINE_MS = 150;
+
 Deno.test({
   name: "[postgres] pre-authorize stuck behind a row lock answers 500 at its deadline, not late",
   ignore: !postgresAvailable,
   async fn() {
     await using db = await openTestDatabase("postgres");
-    await using app = await startTestApp({ db });
+    await using app = await startTestApp({
+      db,
+      env: { PREAUTH_DEADLINE_MS: String(DEADLINE_MS) },
+    });
     const { token } = await createCharger(app, "LOCKED");
     const browser = new CookieClient(app.url);
     await (await browser.request("POST", "/api/auth/scan-pair", {
@@ -66,12 +72,20 @@ Deno.test({
     );
     const release = setTimeout(() => locker.query("rollback"), 2_000);
     try {
+      const sentAt = performance.now();
       const res = await jsonOf(
         await preAuthorize(app, { idTag: "T", chargeBoxId: "LOCKED" }),
       );
+      const elapsed = performance.now() - sentAt;
       // Without the deadline this would wait for the lock and answer BLOCKED after 2 s.
       assert.equal(res.status, 500);
       assert.deepEqual(res.body, { error: "internal" });
+      // It waited for the lock up to the deadline, and answered soon after it, far from 2 s.
+      assert.ok(elapsed >= DEADLINE_MS - 10, `answered after ${Math.round(elapsed)} ms`);
+      assert.ok(
+        elapsed < DEADLINE_MS + 400,
+        `answered ${Math.round(elapsed)} ms after the call, deadline ${DEADLINE_MS} ms`,
+      );
     } finally {
       await new Promise((r) => setTimeout(r, 2_100));
       clearTimeout(release);

@@ -148,3 +148,25 @@ Deno.test("steve stand-in - a BLOCKED tap starts no transaction", async () => {
   assert.equal(meterCalls.length, 0);
   assert.equal(result.kwh, 0);
 });
+
+Deno.test("steve stand-in - an abort ends a session mid-wait, before its next call", async () => {
+  const stop = new AbortController();
+  const steps: string[] = [];
+  const startedAt = performance.now();
+  const result = await runSession({
+    send: {
+      preAuthorize: () => Promise.resolve({ status: 200, ok: true, answer: {} }),
+      meterValues: () => {
+        // Abort during the first long wait after Transaction.Begin.
+        setTimeout(() => stop.abort(), 50);
+        return Promise.resolve({ status: 200, ok: true, answer: { ok: true } });
+      },
+    },
+    clock: steppingClock(Date.parse("2026-11-23T10:00:00Z"), 60_000),
+    signal: stop.signal,
+    onCall: (call) => steps.push(call.step),
+  }, { ...DEFAULT_SESSION, chargeBoxId: "CB", idTag: "CARD", intervalMs: 60_000 });
+  assert.ok(performance.now() - startedAt < 5_000, "the 60 s wait ended on the abort");
+  assert.deepEqual(steps, ["Authorize", "StartTransaction", "MeterValues Transaction.Begin"]);
+  assert.equal(result.ok, true);
+});

@@ -285,3 +285,58 @@ export async function listRecentSessions(
     order by s.ended_at desc limit ${args.limit}`);
   return rows.map(toSession);
 }
+
+/** One point of a power chart: epoch milliseconds and kW. */
+export type PowerPoint = [atMs: number, kw: number];
+
+/**
+ * The import power of each listed transaction from its stored samples, in one
+ * statement: readings in (`since`, `until`] fall into `buckets` equal slices
+ * of that window, each slice giving its average kW at its newest reading
+ * time, oldest first. A reading's kW is worked out as the live `kw` is
+ * (`readMeterSamples`): Power.Active.Import not measured at the EV, plain
+ * decimals in W or kW, the phase-less total when there is one, else the sum
+ * of the phases without the neutral. The primary key (transaction, time, …)
+ * serves the range.
+ */
+export async function listPowerHistory(
+  db: Executor,
+  args: { transactionPks: number[]; since: Date; until: Date; buckets: number },
+): Promise<Map<number, PowerPoint[]>> {
+  const history = new Map<number, PowerPoint[]>();
+  if (args.transactionPks.length === 0) return history;
+  const bucketMs = Math.max(1, (args.until.getTime() - args.since.getTime()) / args.buckets);
+  // An array literal as one parameter, as pgTextArray does: drivers bind JS arrays differently.
+  const pks = `{${args.transactionPks.map((pk) => Math.trunc(pk)).join(",")}}`;
+  const rows = await db.rows<{ transaction_pk: number | string; at_ms: number; kw: number }>(sql`
+    with samples as (
+      select transaction_pk, sampled_at, phase,
+        case when coalesce(unit, 'W') = 'kW' then value::numeric else value::numeric / 1000 end
+          as kw
+      from meter_samples
+      where transaction_pk = any(${pks}::bigint[])
+        and sampled_at > ${at(args.since)} and sampled_at <= ${at(args.until)}
+        and measurand = 'Power.Active.Import' and location is distinct from 'EV'
+        and coalesce(unit, 'W') in ('W', 'kW')
+        and value ~ '^\\s*[+-]?[0-9]+(\\.[0-9]+)?\\s*$'
+    ), readings as (
+      select transaction_pk, sampled_at,
+        coalesce(min(kw) filter (where phase = ''),
+                 sum(kw) filter (where phase not in ('', 'N'))) as kw
+      from samples group by transaction_pk, sampled_at
+    ), buckets as (
+      select transaction_pk, max(sampled_at) as last_at, avg(kw) as kw
+      from readings where kw is not null
+      group by transaction_pk, least(${args.buckets - 1}::int,
+        floor(extract(epoch from sampled_at - ${at(args.since)}) * 1000 / ${bucketMs}::float8))
+    )
+    select transaction_pk, ${epochMs(sql`last_at`)} as at_ms, round(kw, 3)::float8 as kw
+    from buckets order by transaction_pk, last_at`);
+  for (const r of rows) {
+    const pk = Number(r.transaction_pk);
+    const points = history.get(pk) ?? [];
+    points.push([Number(r.at_ms), Number(r.kw)]);
+    history.set(pk, points);
+  }
+  return history;
+}

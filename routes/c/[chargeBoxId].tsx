@@ -32,6 +32,7 @@ export const handler: Handlers = {
       chargeBoxId: charger.chargeBoxId,
       chargerName: charger.name ?? `Charger ${charger.chargeBoxId}`,
       token,
+      ttlSeconds: c.get("deps").config.scanPairTtlSeconds,
     };
     return renderPage(
       c,

@@ -7,7 +7,10 @@
  */
 import { adminQuery as sharedAdminQuery } from "./pg_admin.ts";
 import pg from "pg";
+import { is } from "drizzle-orm";
+import { getTableConfig, PgTable } from "drizzle-orm/pg-core";
 import { type Database, openDatabase } from "../../db/client.ts";
+import * as schema from "../../db/schema.ts";
 
 export type DatabaseKind = "pglite" | "postgres";
 
@@ -89,29 +92,21 @@ export function forEachDatabase(
   }
 }
 
-const TABLES = [
-  "chargers",
-  "customers",
-  "tags",
-  "scan_pairs",
-  "pending_starts",
-  "meter_samples",
-  "live_sessions",
-  "feature_flags",
-  "customer_sessions",
-  "usage_events",
-  "billing_state",
-  "sweep_runs",
-  "admin_users",
-  "admin_sessions",
-  "login_failures",
-  "setup_tokens",
-];
+/**
+ * Every table `db/schema.ts` declares, read from the schema itself so a new
+ * table is in the fingerprint without anyone adding it here
+ * (tests/database_fingerprint_test.ts checks it against the migrated database).
+ */
+export const TABLES: readonly string[] = (Object.values(schema) as unknown[])
+  .filter((value): value is PgTable => is(value, PgTable))
+  .map((table) => getTableConfig(table).name)
+  .sort();
 
 /** Row counts and a digest of every table: equal before and after means nothing was written. */
 export async function databaseFingerprint(
   db: Database,
 ): Promise<Record<string, string>> {
+  if (TABLES.length === 0) throw new Error("no tables found in db/schema.ts");
   const out: Record<string, string> = {};
   for (const table of TABLES) {
     const { sql } = await import("drizzle-orm");

@@ -13,6 +13,7 @@ export const handler: Handlers = {
     return scanPairEventStream(scanPairs, {
       pair,
       signal: c.req.raw.signal,
+      closing: c.get("deps").closing,
       heartbeatMs: c.get("deps").sseHeartbeatMs,
     });
   },
