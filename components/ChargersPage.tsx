@@ -1,4 +1,5 @@
 // The admin chargers page: QR codes, add/rename, rotate, and whether a scan-pair is armed.
+import type { FormRefusal } from "../lib/errors.ts";
 import type { AppContext } from "../lib/app_deps.ts";
 import { type Charger, chargerQrUrl, listChargersWithPairs } from "../lib/chargers.ts";
 import { csrfToken } from "../lib/http/csrf.ts";
@@ -148,7 +149,7 @@ export function ChargersPage({ rows, csrf, error }: ChargersPageProps) {
  */
 export async function chargersPageResponse(
   c: AppContext,
-  refusal?: { error: string; status: 400 | 404 },
+  refusal?: FormRefusal,
 ): Promise<Response> {
   const deps = c.get("deps");
   const rows = await Promise.all(
@@ -159,7 +160,7 @@ export async function chargersPageResponse(
   );
   return renderPage(
     c,
-    <ChargersPage rows={rows} csrf={csrfToken(c)} error={refusal?.error} />,
+    <ChargersPage rows={rows} csrf={csrfToken(c)} error={refusal?.message} />,
     refusal?.status ?? 200,
   );
 }

@@ -1,4 +1,5 @@
 // The admin customers page: customers, their cards, the create/edit and link forms.
+import type { FormRefusal } from "../lib/errors.ts";
 import type { AppContext } from "../lib/app_deps.ts";
 import { csrfToken } from "../lib/http/csrf.ts";
 import { type CustomerWithTags, listCustomers } from "../lib/customers.ts";
@@ -157,12 +158,15 @@ export function CustomersPage({ customers, csrf, error }: CustomersPageProps) {
   );
 }
 
-/** Loads the customers and renders the page: 200, or 400 with `error` after a refused form. */
-export async function customersPageResponse(c: AppContext, error?: string): Promise<Response> {
+/** Loads the customers and renders the page: 200, or the refusal's status and message. */
+export async function customersPageResponse(
+  c: AppContext,
+  refusal?: FormRefusal,
+): Promise<Response> {
   const customers = await listCustomers(c.get("deps"));
   return renderPage(
     c,
-    <CustomersPage customers={customers} csrf={csrfToken(c)} error={error} />,
-    error ? 400 : 200,
+    <CustomersPage customers={customers} csrf={csrfToken(c)} error={refusal?.message} />,
+    refusal?.status ?? 200,
   );
 }

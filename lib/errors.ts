@@ -29,6 +29,7 @@ export const ERROR_STATUS = {
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
 
 /** An error a client may see: its code decides the status. */
 export class AppError extends Error {
@@ -62,6 +63,20 @@ export const invalidBody = (field?: string, message?: string) =>
  * sentence per code. Pages call the same lib functions as the API and render
  * this instead of the JSON body.
  */
+/** A form the app refused: what the page shows, with the status the API would answer. */
+export interface FormRefusal {
+  message: string;
+  status: ErrorStatus;
+}
+
+/** The page-side refusal for `error`: its message, and its status from the one table. */
+export function formRefusal(
+  error: AppError,
+  labels: Record<string, string> = {},
+): FormRefusal {
+  return { message: formMessage(error, labels), status: ERROR_STATUS[error.code] };
+}
+
 export function formMessage(
   error: AppError,
   labels: Record<string, string> = {},

@@ -11,7 +11,8 @@ import { csrfProtection } from "../lib/http/csrf.ts";
 import { boundedFormBody } from "../lib/http/form_body.ts";
 import type { AppContext, AppDeps, AppEnv } from "../lib/app_deps.ts";
 import { AppError, ERROR_STATUS, type ErrorCode } from "../lib/errors.ts";
-import { renderErrorPage, wantsPage } from "../lib/http/html.ts";
+import { renderPage, wantsPage } from "../lib/http/html.ts";
+import { ErrorPage } from "../components/ErrorPage.tsx";
 import { hookStatsMiddleware } from "../lib/hook_stats.ts";
 import { errorSummary, logger } from "../lib/logging.ts";
 import { createServices } from "../lib/services.ts";
@@ -89,6 +90,6 @@ function refuse(
   headers: Record<string, string> = {},
 ): Response {
   const status = ERROR_STATUS[code];
-  if (wantsPage(c)) return renderErrorPage(c, code, status, headers);
+  if (wantsPage(c)) return renderPage(c, ErrorPage({ status, code }), status, headers);
   return c.json({ error: code, ...details }, status, headers);
 }

@@ -181,11 +181,7 @@ browserTest(
     const box = uniqueId("CB");
     await createCharger(app, box, "Fast charger · Entrance");
     const page = await browser.newPage(DESK);
-    await page.goto(`${app.url}/admin`);
-    await page.getByLabel("Email").fill("ops@example.com");
-    await page.getByLabel("Password").fill("correct-horse-battery");
-    await page.getByRole("button", { name: "Log in" }).click();
-    await page.getByRole("heading", { name: "Live sessions" }).waitFor();
+    await logInToDashboard(page, app.url);
     await page.getByRole("status").getByText("Live", { exact: true }).waitFor();
 
     const pk = 800_000 + Math.floor(Math.random() * 1000);
@@ -340,11 +336,7 @@ browserTest(
       await res.body?.cancel();
     }
     const page = await browser.newPage(DESK);
-    await page.goto(`${app.url}/admin`);
-    await page.getByLabel("Email").fill("ops@example.com");
-    await page.getByLabel("Password").fill("correct-horse-battery");
-    await page.getByRole("button", { name: "Log in" }).click();
-    await page.getByRole("heading", { name: "Live sessions" }).waitFor();
+    await logInToDashboard(page, app.url);
     const pointsOnLoad = async (target: Page) => {
       const line = target.locator(`[data-transaction="${pk}"] svg.sparkline polyline`);
       await line.waitFor();
@@ -387,3 +379,12 @@ browserTest(
   },
   { env: { SCAN_PAIR_TTL_SECONDS: "30" } },
 );
+
+/** Logs the test admin in through the login form and waits for the live dashboard. */
+async function logInToDashboard(page: Page, baseUrl: string) {
+  await page.goto(`${baseUrl}/admin`);
+  await page.getByLabel("Email").fill("ops@example.com");
+  await page.getByLabel("Password").fill("correct-horse-battery");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Live sessions" }).waitFor();
+}

@@ -43,6 +43,9 @@ export function layeringViolation(from: string, to: string): string | null {
   if ((area(from) === "lib" || area(from) === "db") && COMPOSITION_ROOT.includes(to)) {
     return "lib/ and db/ never import the composition root";
   }
+  if ((area(from) === "lib" || area(from) === "db") && area(to) === "components") {
+    return "lib/ and db/ never import components/ (pages render through routes and components)";
+  }
   if (area(from) === "db" && area(to) === "lib") {
     return "db/ sits below lib/: it never imports it";
   }
@@ -82,6 +85,8 @@ Deno.test("layering - the rules refuse what they name and allow the manifest", (
     ["lib/customers.ts", "lib/http/json_body.ts", false],
     ["lib/billing/dead_letters.ts", "lib/http/cookies.ts", false],
     ["lib/customers.ts", "lib/validation.ts", true],
+    ["lib/http/html.ts", "components/ErrorPage.tsx", false],
+    ["components/CustomersPage.tsx", "lib/http/html.ts", true],
   ];
   for (const [from, to, ok] of cases) {
     assert.equal(layeringViolation(from, to) === null, ok, `${from} → ${to}`);

@@ -5,7 +5,7 @@
  * session started by scan-to-login; admins carry `es_admin`. Only hashes of
  * the tokens are stored.
  */
-import { getCookie, setCookie } from "hono/cookie";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppContext } from "../app_deps.ts";
 import { newToken, tokenHash } from "../tokens.ts";
 
@@ -53,4 +53,9 @@ export function setSessionCookie(
     Math.floor((expiresAt.getTime() - c.get("deps").clock.now().getTime()) / 1000),
   );
   setCookie(c, name, token, cookieOptions(c, maxAge));
+}
+
+/** Forgets a cookie in the browser, with the attributes it was set with. */
+export function clearCookie(c: AppContext, name: string): void {
+  deleteCookie(c, name, cookieOptions(c));
 }

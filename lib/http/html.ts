@@ -5,7 +5,6 @@ import { fileURLToPath } from "node:url";
 import type { VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ErrorPage } from "../../components/ErrorPage.tsx";
 import type { AppContext } from "../app_deps.ts";
 import { logger } from "../logging.ts";
 
@@ -42,14 +41,4 @@ export function renderPage(
 export function wantsPage(c: AppContext): boolean {
   const path = c.req.path;
   return !path.startsWith("/api/") && !path.startsWith("/static/") && path !== "/health";
-}
-
-/** The refusal as a page a person can act on, with the same status the API would give. */
-export function renderErrorPage(
-  c: AppContext,
-  code: string,
-  status: ContentfulStatusCode,
-  headers: Record<string, string> = {},
-): Response {
-  return renderPage(c, ErrorPage({ status, code }), status, headers);
 }

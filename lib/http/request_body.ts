@@ -7,7 +7,7 @@
  */
 import { AppError, invalidBody } from "../errors.ts";
 
-/** One limit per family of endpoints (issue [1/5]); `docs/operations.md` lists them. */
+/** One limit per family of endpoints (issue [1/5]); docs/api.md lists them. */
 export const BODY_LIMITS = {
   /** SteVe's signed hooks (`/api/ocpp/*`). */
   steveHook: 64 * 1024,

@@ -3,11 +3,11 @@
  * a customer (cookie `es_session`, from scan-to-login), or the automation
  * bearer token. Cookies are HttpOnly, SameSite=Lax, Secure on https.
  */
-import { deleteCookie, getCookie } from "hono/cookie";
+import { getCookie } from "hono/cookie";
 import { deleteCustomerSession, getCustomerBySessionToken } from "../../db/queries/customers.ts";
 import { type AdminUser, getAdminForSession } from "../admin_accounts.ts";
 import type { AppContext } from "../app_deps.ts";
-import { CUSTOMER_SESSION_COOKIE, setSessionCookie } from "./cookies.ts";
+import { clearCookie, CUSTOMER_SESSION_COOKIE, setSessionCookie } from "./cookies.ts";
 import { AppError } from "../errors.ts";
 import { secretsEqual, tokenHash } from "../tokens.ts";
 
@@ -86,5 +86,5 @@ export async function requireCustomerLogin(c: AppContext): Promise<Login> {
 export async function logoutCustomer(c: AppContext): Promise<void> {
   const token = getCookie(c, CUSTOMER_SESSION_COOKIE);
   if (token) await deleteCustomerSession(c.get("deps").db, tokenHash(token));
-  deleteCookie(c, CUSTOMER_SESSION_COOKIE, { path: "/" });
+  clearCookie(c, CUSTOMER_SESSION_COOKIE);
 }

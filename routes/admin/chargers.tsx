@@ -1,7 +1,7 @@
 // Admin: chargers with their QR codes; add or rename one (the rules: lib/chargers.ts).
 import type { Handlers } from "../../lib/app_deps.ts";
 import { saveCharger } from "../../lib/chargers.ts";
-import { AppError, formMessage } from "../../lib/errors.ts";
+import { AppError, formRefusal } from "../../lib/errors.ts";
 import { chargersPageResponse } from "../../components/ChargersPage.tsx";
 
 const LABELS = { chargeBoxId: "Charge box ID", name: "Name" };
@@ -18,7 +18,7 @@ export const handler: Handlers = {
       });
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      return chargersPageResponse(c, { error: formMessage(error, LABELS), status: 400 });
+      return chargersPageResponse(c, formRefusal(error, LABELS));
     }
     return c.redirect("/admin/chargers", 303);
   },

@@ -1,7 +1,7 @@
 // Admin: customers, their cards, create and edit (the rules: lib/customers.ts).
 import type { Handlers } from "../../lib/app_deps.ts";
 import { saveCustomer } from "../../lib/customers.ts";
-import { AppError, formMessage } from "../../lib/errors.ts";
+import { AppError, formRefusal } from "../../lib/errors.ts";
 import { customersPageResponse } from "../../components/CustomersPage.tsx";
 
 const LABELS = {
@@ -27,7 +27,7 @@ export const handler: Handlers = {
       });
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      return customersPageResponse(c, formMessage(error, LABELS));
+      return customersPageResponse(c, formRefusal(error, LABELS));
     }
     return c.redirect("/admin/customers", 303);
   },

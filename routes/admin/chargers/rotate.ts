@@ -1,7 +1,7 @@
 // Admin: new QR token for a charger (the printed code stops working); a form of the chargers page.
 import type { Handlers } from "../../../lib/app_deps.ts";
 import { rotateQrToken } from "../../../lib/chargers.ts";
-import { AppError, formMessage } from "../../../lib/errors.ts";
+import { AppError, formRefusal } from "../../../lib/errors.ts";
 import { chargersPageResponse } from "../../../components/ChargersPage.tsx";
 
 export const handler: Handlers = {
@@ -11,12 +11,8 @@ export const handler: Handlers = {
       await rotateQrToken(c.get("deps"), form.chargeBoxId);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      // The same outcome as the API: 400 for a malformed id, 404 for an unknown charger.
-      const status = error.code === "not_found" ? 404 : 400;
-      return chargersPageResponse(c, {
-        error: formMessage(error, { chargeBoxId: "Charge box ID" }),
-        status,
-      });
+      // The same status as the API: 400 for a malformed id, 404 for an unknown charger.
+      return chargersPageResponse(c, formRefusal(error, { chargeBoxId: "Charge box ID" }));
     }
     return c.redirect("/admin/chargers", 303);
   },

@@ -1,7 +1,7 @@
 // Admin: link a card to a customer, or unlink it (empty customer); form of the customers page.
 import type { Handlers } from "../../../lib/app_deps.ts";
 import { linkTag } from "../../../lib/customers.ts";
-import { AppError, formMessage } from "../../../lib/errors.ts";
+import { AppError, formRefusal } from "../../../lib/errors.ts";
 import { customersPageResponse } from "../../../components/CustomersPage.tsx";
 
 const LABELS = { idTag: "Card ID", customerId: "Customer" };
@@ -17,7 +17,7 @@ export const handler: Handlers = {
       });
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      return customersPageResponse(c, formMessage(error, LABELS));
+      return customersPageResponse(c, formRefusal(error, LABELS));
     }
     return c.redirect("/admin/customers", 303);
   },
