@@ -40,10 +40,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
   app.use("/api/admin/*", requireAdmin());
   app.use("/static/*", serveStatic({ root: STATIC_ROOT }));
-  // Pages: every form body is bounded before CSRF or a handler reads it.
-  app.use(async (c, next) =>
-    c.req.path.startsWith("/api/") ? await next() : await formBodies(c, next)
-  );
+  // Pages: every form body is bounded before CSRF or a handler reads it (API routes bound
+  // theirs as they parse them; a path no route answers never reads its body).
+  for (const [path] of routes) if (!path.startsWith("/api/")) app.use(path, formBodies);
   // HTML forms: CSRF on every one; admin pages need an admin login.
   app.use("/admin/*", csrfProtection());
   app.use("/admin", csrfProtection());
