@@ -111,6 +111,11 @@ export async function findCharger(
   return await getCharger(deps.db, parseWith(ChargerRef, { chargeBoxId }).chargeBoxId);
 }
 
+/** Every charger by id (the admin API's list, the print view). */
+export function listAllChargers(deps: { db: Executor }): Promise<Charger[]> {
+  return listChargers(deps.db);
+}
+
 /**
  * Every charger by id, with its active (armed or matched, unexpired at the
  * injected clock's now) scan-pair if it has one: the admin's charger list.

@@ -3,6 +3,7 @@ import type { Executor } from "../db/client.ts";
 import {
   listLiveSessions,
   listPowerHistory,
+  listRecentSessions,
   type LiveSession,
   type PowerPoint,
 } from "../db/queries/sessions.ts";
@@ -46,4 +47,12 @@ export async function listLiveSessionViews(
     ...toTransactionMeter(session),
     history: history.get(session.transactionPk) ?? [],
   }));
+}
+
+/** A customer's latest ended sessions, newest first, as `/me` lists them. */
+export async function listRecentSessionViews(
+  deps: { db: Executor },
+  args: { customerId: string; limit: number },
+): Promise<TransactionMeter[]> {
+  return (await listRecentSessions(deps.db, args)).map(toTransactionMeter);
 }

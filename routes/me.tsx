@@ -2,10 +2,8 @@
 import type { Handlers } from "../lib/app_deps.ts";
 import { csrfToken } from "../lib/http/csrf.ts";
 import { renderPage } from "../lib/http/html.ts";
-import { listLiveSessionViews } from "../lib/live_sessions.ts";
-import { toTransactionMeter } from "../lib/meter_values.ts";
+import { listLiveSessionViews, listRecentSessionViews } from "../lib/live_sessions.ts";
 import { currentCustomer } from "../lib/http/web_sessions.ts";
-import { listRecentSessions } from "../db/queries/sessions.ts";
 import { Island } from "../components/Island.tsx";
 import { Page } from "../components/Page.tsx";
 import { RecentSessions } from "../components/RecentSessions.tsx";
@@ -31,7 +29,7 @@ export const handler: Handlers = {
     const deps = c.get("deps");
     const [live, recent] = await Promise.all([
       listLiveSessionViews(deps, { customerId: customer.id }),
-      listRecentSessions(deps.db, { customerId: customer.id, limit: 10 }),
+      listRecentSessionViews(deps, { customerId: customer.id, limit: 10 }),
     ]);
     return renderPage(
       c,
@@ -54,7 +52,7 @@ export const handler: Handlers = {
           component={MySessions}
           props={{ sessions: live }}
         />
-        <RecentSessions sessions={recent.map(toTransactionMeter)} />
+        <RecentSessions sessions={recent} />
       </Page>,
     );
   },

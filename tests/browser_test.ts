@@ -307,7 +307,7 @@ browserTest(
 );
 
 browserTest(
-  "the power chart of a live session is drawn on first load of /admin, from stored readings",
+  "the power chart of a live session is drawn on first load of /admin and /me, from stored readings",
   async (browser, app) => {
     await upsertAdmin(app.deps, { email: "ops@example.com", password: "correct-horse-battery" });
     const cleo = await customer(app, "Cleo Park");
@@ -351,6 +351,18 @@ browserTest(
     });
     await other.goto(`${app.url}/admin`);
     assert.equal(await pointsOnLoad(other), 10);
+
+    // Cleo's own page draws the same stored curve at once: she logs in by scan on another bay.
+    const qrBox = `${box}-QR`;
+    const { token } = await createCharger(app, qrBox, "Bay QR");
+    const phone = await browser.newPage(PHONE);
+    await phone.goto(`${app.url}/c/${qrBox}?k=${token}`);
+    await phone.getByText(/\d:\d\d/).waitFor();
+    await (await preAuthorize(app, { idTag: cleo.tag, chargeBoxId: qrBox, connectorId: 1 }))
+      .body?.cancel();
+    await phone.waitForURL(`${app.url}/me`);
+    assert.equal(await pointsOnLoad(phone), 10, "the customer's page seeds the chart too");
+    await shot(phone, "customer-chart-on-first-load-phone");
   },
 );
 

@@ -43,6 +43,9 @@ export function layeringViolation(from: string, to: string): string | null {
   if ((area(from) === "lib" || area(from) === "db") && COMPOSITION_ROOT.includes(to)) {
     return "lib/ and db/ never import the composition root";
   }
+  if (area(from) === "routes" && area(to) === "db") {
+    return "routes reach the database through lib/ (routes → lib → db)";
+  }
   if ((area(from) === "lib" || area(from) === "db") && area(to) === "components") {
     return "lib/ and db/ never import components/ (pages render through routes and components)";
   }
@@ -86,6 +89,7 @@ Deno.test("layering - the rules refuse what they name and allow the manifest", (
     ["lib/billing/dead_letters.ts", "lib/http/cookies.ts", false],
     ["lib/customers.ts", "lib/validation.ts", true],
     ["lib/http/html.ts", "components/ErrorPage.tsx", false],
+    ["routes/me.tsx", "db/queries/sessions.ts", false],
     ["components/CustomersPage.tsx", "lib/http/html.ts", true],
   ];
   for (const [from, to, ok] of cases) {

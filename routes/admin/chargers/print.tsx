@@ -1,16 +1,16 @@
 // Print view: one QR code per page with the charger's name.
 import type { Handlers } from "../../../lib/app_deps.ts";
-import { chargerQrUrl } from "../../../lib/chargers.ts";
+import { chargerQrUrl, listAllChargers } from "../../../lib/chargers.ts";
 import { renderPage } from "../../../lib/http/html.ts";
 import { qrSvg } from "../../../lib/qr_codes.ts";
-import { listChargers } from "../../../db/queries/chargers.ts";
 import { Page } from "../../../components/Page.tsx";
 
 export const handler: Handlers = {
   async GET(c) {
-    const { db, config } = c.get("deps");
+    const deps = c.get("deps");
+    const { config } = deps;
     const only = c.req.query("id");
-    const chargers = (await listChargers(db)).filter((ch) => !only || ch.chargeBoxId === only);
+    const chargers = (await listAllChargers(deps)).filter((ch) => !only || ch.chargeBoxId === only);
     const sheets = await Promise.all(
       chargers.map(async (ch) => ({
         ch,
