@@ -279,3 +279,82 @@ export const sweepRuns = pgTable("sweep_runs", {
   /** JSON: the flagged transactions (negative differences) and per-transaction errors. */
   details: text("details"),
 });
+
+/**
+ * Hubject Plug&Charge webhook events (seed 002), one row per `eventId`: a
+ * retry of an event already stored is a duplicate, never a second row. Known
+ * types carry their role and operator message; those that need action stay
+ * flagged until an admin acknowledges them.
+ */
+export const pncEvents = pgTable("pnc_events", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  eventId: text("event_id").notNull().unique(),
+  eventType: text("event_type").notNull(),
+  /** ALL, MO or OEM for the seed's types; null for a type it does not list. */
+  role: text("role"),
+  message: text("message"),
+  needsAction: boolean("needs_action").notNull(),
+  acknowledgedAt: ts("acknowledged_at"),
+  /** The sender's optional `timestamp`, as sent. */
+  sentAt: text("sent_at"),
+  /**
+   * The event's `payload` as JSON text. Text, not jsonb: jsonb refuses a
+   * `\u0000` that JSON allows, and a valid event must never fail to store.
+   */
+  payloadJson: text("payload_json").notNull(),
+  receivedAt: ts("received_at").notNull(),
+}, (t) => [
+  index("pnc_events_received_idx").on(t.receivedAt),
+  // The action list and the nav count read only the open ones.
+  index("pnc_events_open_idx").on(t.receivedAt).where(
+    sql`needs_action and acknowledged_at is null`,
+  ),
+]);
+export type PncEventRow = typeof pncEvents.$inferSelect;
+
+/**
+ * An operator's counterpart with its own signing secret (seed 003). The
+ * secret is kept to verify and sign with it; the previous one stays valid for
+ * inbound calls until `previous_secret_valid_until` (a grace-window rotation).
+ */
+export const partners = pgTable("partners", {
+  id: uuid("id").primaryKey(),
+  name: text("name").notNull(),
+  signatureScheme: text("signature_scheme").notNull(),
+  signatureHeader: text("signature_header").notNull(),
+  secret: text("secret").notNull(),
+  previousSecret: text("previous_secret"),
+  previousSecretValidUntil: ts("previous_secret_valid_until"),
+  active: boolean("active").notNull(),
+  createdAt: ts("created_at").notNull(),
+  updatedAt: ts("updated_at").notNull(),
+  secretRotatedAt: ts("secret_rotated_at"),
+}, (t) => [
+  check(
+    "partners_signature_scheme_check",
+    sql`${t.signatureScheme} in ('sha256', 'timestamped')`,
+  ),
+]);
+export type PartnerRow = typeof partners.$inferSelect;
+
+/**
+ * Signed events a partner sent us: its audit trail. One row per (partner,
+ * dedup key) — the `webhook_event_id`, or a hash without the timestamp — so a
+ * retry or a racing copy is a duplicate, never a second row.
+ */
+export const partnerEvents = pgTable("partner_events", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  partnerId: uuid("partner_id").notNull().references(() => partners.id, {
+    onDelete: "cascade",
+  }),
+  dedupKey: text("dedup_key").notNull(),
+  eventType: text("event_type").notNull(),
+  webhookEventId: text("webhook_event_id"),
+  /** The body exactly as received and verified (UTF-8 JSON text; see pnc_events). */
+  bodyJson: text("body_json").notNull(),
+  receivedAt: ts("received_at").notNull(),
+}, (t) => [
+  uniqueIndex("partner_events_dedup_idx").on(t.partnerId, t.dedupKey),
+  index("partner_events_received_idx").on(t.partnerId, t.receivedAt),
+]);
+export type PartnerEventRow = typeof partnerEvents.$inferSelect;
