@@ -8,7 +8,7 @@ import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
 import { driveDemoSessions, seedDemo } from "./lib/demo.ts";
 import { errorSummary, logger, setupLogging, teardownLogging } from "./lib/logging.ts";
 import { startMaintenance } from "./lib/maintenance.ts";
-import { SIGNED_ENDPOINT_LIST } from "./lib/signed_endpoints.ts";
+import { ENV_SIGNED_ENDPOINT_LIST } from "./lib/signed_endpoints.ts";
 import { buildDeps, serve } from "./server.ts";
 import { newToken } from "./lib/tokens.ts";
 import { printWelcome } from "./lib/welcome.ts";
@@ -63,13 +63,13 @@ Deno.addSignalListener("SIGTERM", stop);
 
 if (demo) {
   // The demo signs its own traffic: any key works as long as both sides share it.
-  for (const [id] of SIGNED_ENDPOINT_LIST) {
+  for (const [id] of ENV_SIGNED_ENDPOINT_LIST) {
     if (!config.hooks[id].usable) {
       config.hooks[id] = { usable: true, secret: newToken(32) };
     }
   }
 }
-for (const [id, endpoint] of SIGNED_ENDPOINT_LIST) {
+for (const [id, endpoint] of ENV_SIGNED_ENDPOINT_LIST) {
   const key = config.hooks[id];
   if (!key.usable) {
     // Loud, but not fatal: the endpoint answers 401 until its secret is set. A

@@ -7,7 +7,7 @@ export interface PageProps {
   /** The islands bundle's content hash, for cache busting. */
   buildId?: string;
   /** Admin navigation, with the current section highlighted. */
-  adminNav?: "dashboard" | "chargers" | "customers" | "billing";
+  adminNav?: "dashboard" | "chargers" | "customers" | "partners" | "billing";
   csrf?: string;
   children: ComponentChildren;
   wide?: boolean;
@@ -55,6 +55,7 @@ function AdminNav({ current, csrf }: { current: string; csrf: string }) {
         {link("dashboard", "/admin", "Live")}
         {link("chargers", "/admin/chargers", "Chargers")}
         {link("customers", "/admin/customers", "Customers")}
+        {link("partners", "/admin/partners", "Partners")}
         {link("billing", "/admin/billing", "Billing")}
       </nav>
       <form method="post" action="/admin/logout" class="inline">

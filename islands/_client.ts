@@ -4,12 +4,14 @@
  * static/build/islands.js; only pages with islands load it.
  */
 import { type ComponentType, h, hydrate } from "preact";
+import CopySecret from "./CopySecret.tsx";
 import MySessions from "./MySessions.tsx";
 import ScanToLogin from "./ScanToLogin.tsx";
 import SessionBoard from "./SessionBoard.tsx";
 
 // deno-lint-ignore no-explicit-any
 const ISLANDS: Record<string, ComponentType<any>> = {
+  CopySecret,
   MySessions,
   ScanToLogin,
   SessionBoard,

@@ -7,11 +7,7 @@
  */
 import { Cron } from "croner";
 import { z } from "zod";
-import {
-  SIGNED_ENDPOINT_LIST,
-  type SignedEndpoint,
-  type SignedEndpointId,
-} from "./signed_endpoints.ts";
+import { ENV_SIGNED_ENDPOINT_LIST, type EnvSignedEndpointId } from "./signed_endpoints.ts";
 
 /** Shortest hook secret we accept (runbook step 2: at least 32 characters). */
 export const MIN_HOOK_KEY_LENGTH = 32;
@@ -38,8 +34,8 @@ export interface Config {
   dataDir: string;
   databaseDriver: "pg" | "postgres-js";
   databasePoolSize: number;
-  /** Per entry of lib/signed_endpoints.ts. */
-  hooks: { [K in SignedEndpointId]: HookKey };
+  /** Per entry of lib/signed_endpoints.ts whose secrets are environment variables. */
+  hooks: { [K in EnvSignedEndpointId]: HookKey };
   adminApiToken?: string;
   scanPairTtlSeconds: number;
   scanPairRatePerMinute: number;
@@ -127,7 +123,7 @@ export function readHookKey(value: string | undefined): HookKey {
  * failed start); a rotation variable that is set but weak is a {@link ConfigError}.
  */
 export function readEndpointSecrets(
-  endpoint: Pick<SignedEndpoint, "secretVariables">,
+  endpoint: { readonly secretVariables: readonly [string, ...string[]] },
   env: Record<string, string | undefined>,
 ): HookKey {
   const [current, ...rotation] = endpoint.secretVariables;
@@ -182,7 +178,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databaseDriver: e.DATABASE_DRIVER,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     hooks: Object.fromEntries(
-      SIGNED_ENDPOINT_LIST.map(([id, endpoint]) => [id, readEndpointSecrets(endpoint, env)]),
+      ENV_SIGNED_ENDPOINT_LIST.map(([id, endpoint]) => [id, readEndpointSecrets(endpoint, env)]),
     ) as Config["hooks"],
     adminApiToken: e.ADMIN_API_TOKEN,
     scanPairTtlSeconds: e.SCAN_PAIR_TTL_SECONDS,

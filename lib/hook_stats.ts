@@ -8,6 +8,7 @@ import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { logger } from "./logging.ts";
 import {
+  type EnvSignedEndpointId,
   SIGNED_ENDPOINT_LIST,
   type SignedEndpoint,
   type SignedEndpointName,
@@ -76,13 +77,16 @@ export function keyFingerprint(secret: string): string {
 export function describeHooks(config: Config, stats: HookStats) {
   // Field names and order are the admin API's (docs/api.md); only the values come from the registry.
   return SIGNED_ENDPOINT_LIST.map(([id, h]) => {
-    const key = config.hooks[id];
+    // A partner-keyed entry has one secret per partner row: nothing to fingerprint here.
+    const key = id in config.hooks ? config.hooks[id as EnvSignedEndpointId] : null;
     return {
       name: h.name,
       path: h.path,
       header: h.headers[0],
-      envVar: h.secretVariables[0],
-      key: key.usable
+      envVar: h.secretVariables[0] ?? null,
+      key: key === null
+        ? { configured: true, perPartner: true }
+        : key.usable
         ? { configured: true, fingerprint: keyFingerprint(key.secret) }
         : { configured: false, problem: key.problem },
       counts: stats.counts(h.name),

@@ -7,6 +7,7 @@ import { islandsBuildId } from "./http/html.ts";
 import { logger } from "./logging.ts";
 import { type MeterValuesBody, meterValuesBody, type MeterValuesDeps } from "./meter_values.ts";
 import { type PreAuthorizeBody, preAuthorizeBody, type PreAuthorizeDeps } from "./pre_authorize.ts";
+import type { PartnerDeps } from "./partners.ts";
 import type { ScanPairDeps } from "./scan_pairs.ts";
 import { SIGNED_ENDPOINTS } from "./signed_endpoints.ts";
 import { createSignedHook, type SignedHook } from "./signed_request.ts";
@@ -19,6 +20,7 @@ export interface Services {
   preAuthorize: PreAuthorizeDeps;
   meterValues: MeterValuesDeps;
   scanPairs: ScanPairDeps;
+  partners: PartnerDeps;
 }
 
 /** Builds the services once per app; each hook is resolved from its registry entry here. */
@@ -65,5 +67,6 @@ export function createServices(deps: AppDeps): Services {
       clock: deps.clock,
       ttlSeconds: deps.config.scanPairTtlSeconds,
     },
+    partners: { db: deps.db, clock: deps.clock, publicBaseUrl: deps.config.publicBaseUrl },
   };
 }

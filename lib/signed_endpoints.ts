@@ -26,6 +26,14 @@ export interface SignedEndpoint {
   readonly name: string;
   /** Route of its `POST` handler. */
   readonly path: string;
+  /**
+   * Where its header, scheme and secrets come from. `env` (the default): the
+   * fields below, secrets from `secretVariables`, resolved once at start.
+   * `partner`: the partner row the path names, read per request
+   * (lib/partner_events.ts); `headers` and `scheme` are then what a new
+   * partner gets unless the admin picks otherwise, and `secretVariables` is empty.
+   */
+  readonly secretsFrom?: "env" | "partner";
   /** Headers that may carry the signature; the first one present is read. */
   readonly headers: readonly [string, ...string[]];
   readonly scheme: SignatureScheme;
@@ -35,7 +43,7 @@ export interface SignedEndpoint {
    * the start logs an error naming it. Later ones are optional and accepted
    * too, for a rotation (set but too short stops the start).
    */
-  readonly secretVariables: readonly [string, ...string[]];
+  readonly secretVariables: readonly [string, ...string[]] | readonly [];
   /** LogTape category (under "expressync") of its warnings and answer lines. */
   readonly logCategory: string;
   /** Bodies above this many bytes are refused with 413 before they are verified. */
@@ -70,9 +78,27 @@ export const SIGNED_ENDPOINTS = {
     bodyLimitBytes: STEVE_HOOK_BODY_LIMIT,
     failMode: "open",
   },
+  /** A partner's own signed events (seed 003's inbound contract); one secret per partner. */
+  partnerEvents: {
+    name: "PartnerEvents",
+    path: "/api/partners/:partnerId/events",
+    secretsFrom: "partner",
+    headers: ["X-ExpresSync-Signature"],
+    scheme: "sha256",
+    secretVariables: [],
+    logCategory: "PartnerEvents",
+    bodyLimitBytes: BODY_LIMITS.partnerWebhook,
+    failMode: "closed",
+  },
 } as const satisfies Record<string, SignedEndpoint>;
 
 export type SignedEndpointId = keyof typeof SIGNED_ENDPOINTS;
+
+/** The entries whose secrets are environment variables: config reads and the start checks these. */
+export type EnvSignedEndpointId = {
+  [K in SignedEndpointId]: (typeof SIGNED_ENDPOINTS)[K] extends { secretsFrom: "partner" } ? never
+    : K;
+}[SignedEndpointId];
 
 /** An endpoint's `name`, e.g. "PreAuthorize". */
 export type SignedEndpointName = (typeof SIGNED_ENDPOINTS)[SignedEndpointId]["name"];
@@ -83,3 +109,8 @@ export const SIGNED_ENDPOINT_LIST: ReadonlyArray<
 > = Object.entries(SIGNED_ENDPOINTS) as Array<
   [SignedEndpointId, (typeof SIGNED_ENDPOINTS)[SignedEndpointId]]
 >;
+
+/** The entries whose secrets are environment variables, in registry order. */
+export const ENV_SIGNED_ENDPOINT_LIST = SIGNED_ENDPOINT_LIST.filter(
+  ([, e]) => (e as SignedEndpoint).secretsFrom !== "partner",
+) as ReadonlyArray<readonly [EnvSignedEndpointId, (typeof SIGNED_ENDPOINTS)[EnvSignedEndpointId]]>;

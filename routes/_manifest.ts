@@ -9,6 +9,10 @@ import * as adminChargerRotateQr from "./api/admin/chargers/[chargeBoxId]/rotate
 import * as adminCustomer from "./api/admin/customers/[id].ts";
 import * as adminFlagPreAuthorize from "./api/admin/flags/pre-authorize.ts";
 import * as adminHooks from "./api/admin/hooks.ts";
+import * as adminPartners from "./api/admin/partners.ts";
+import * as adminPartner from "./api/admin/partners/[id].ts";
+import * as adminPartnerEvents from "./api/admin/partners/[id]/events.ts";
+import * as adminPartnerSecret from "./api/admin/partners/[id]/secret.ts";
 import * as adminLiveSessions from "./api/admin/sessions/live.ts";
 import * as adminLiveSessionEvents from "./api/admin/sessions/live/events.ts";
 import * as meEvents from "./api/me/events.ts";
@@ -31,6 +35,9 @@ import * as adminCustomersPage from "./admin/customers.tsx";
 import * as adminCustomerTags from "./admin/customers/tags.ts";
 import * as adminFlagPage from "./admin/flags/pre-authorize.ts";
 import * as adminHome from "./admin/index.tsx";
+import * as adminPartnersPage from "./admin/partners.tsx";
+import * as adminPartnerPage from "./admin/partners/[id].tsx";
+import * as adminPartnerPageSecret from "./admin/partners/[id]/secret.tsx";
 import * as adminLogin from "./admin/login.tsx";
 import * as adminLogout from "./admin/logout.ts";
 import * as adminSetup from "./admin/setup.tsx";
@@ -57,6 +64,9 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/admin/billing/sweep", adminBillingPageSweep.handler],
   ["/admin/billing/retry", adminBillingPageRetry.handler],
   ["/admin/customers/tags", adminCustomerTags.handler],
+  ["/admin/partners", adminPartnersPage.handler],
+  ["/admin/partners/:id", adminPartnerPage.handler],
+  ["/admin/partners/:id/secret", adminPartnerPageSecret.handler],
   ["/api/ocpp/pre-authorize", preAuthorize.handler],
   ["/api/ocpp/meter-values", meterValues.handler],
   ["/api/auth/scan-pair", scanPair.handler],
@@ -76,4 +86,8 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/api/admin/billing", adminBilling.handler],
   ["/api/admin/billing/sweep", adminBillingSweep.handler],
   ["/api/admin/billing/retry", adminBillingRetry.handler],
+  ["/api/admin/partners", adminPartners.handler],
+  ["/api/admin/partners/:id", adminPartner.handler],
+  ["/api/admin/partners/:id/secret", adminPartnerSecret.handler],
+  ["/api/admin/partners/:id/events", adminPartnerEvents.handler],
 ];
