@@ -395,6 +395,7 @@ for (const hook of HOOKS) {
           const throwing = {
             importKey: crypto.subtle.importKey.bind(crypto.subtle),
             verify: () => Promise.reject(new Error("engine failure")),
+            sign: () => Promise.reject(new Error("engine failure")),
           };
           await using app = await startTestApp({ db, subtle: throwing });
           const before = await databaseFingerprint(db);

@@ -3,7 +3,7 @@
  * contract"): the header is the hex HMAC-SHA256 of the raw body bytes,
  * lower-case as SteVe sends it, upper case accepted.
  */
-import { hmacVerifyKey, signHmacSha256 } from "./hmac.ts";
+import { matchingSecret, signHmacSha256 } from "./hmac.ts";
 import { failed, matched, type SchemeOptions, type SignatureCheck } from "./result.ts";
 
 const HEX = /^[0-9a-fA-F]*$/;
@@ -38,13 +38,9 @@ export async function verifyHex(
   if (secrets.length === 0) return failed("no_secret");
   const mac = decodeHex(signature);
   if (!mac) return failed("malformed");
-  const subtle = options.subtle ?? crypto.subtle;
-  for (let i = 0; i < secrets.length; i++) {
-    // Constant-time compare inside Web Crypto; the key is imported once per secret.
-    const key = await hmacVerifyKey(secrets[i], subtle);
-    if (await subtle.verify("HMAC", key, mac, body)) return matched(i);
-  }
-  return failed("mismatch");
+  // Constant-time compare inside Web Crypto; the key is imported once per secret.
+  const index = await matchingSecret(mac, body, secrets, options.subtle ?? crypto.subtle);
+  return index < 0 ? failed("mismatch") : matched(index);
 }
 
 /** Lower-case hex HMAC-SHA256 of `body`: what SteVe puts in `X-Signature`. */

@@ -76,6 +76,7 @@ Deno.test("verifyHex - a failing crypto engine rejects (the HTTP side answers 50
   const subtle: HmacSubtle = {
     importKey: crypto.subtle.importKey.bind(crypto.subtle),
     verify: () => Promise.reject(new Error("engine failure")),
+    sign: () => Promise.reject(new Error("engine failure")),
   };
   const sig = await signHex("e".repeat(40), bytes(BODY));
   await assert.rejects(verifyHex(sig, bytes(BODY), ["e".repeat(40)], { subtle }), /engine failure/);

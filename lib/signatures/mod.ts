@@ -6,16 +6,20 @@
  */
 import { signHex, verifyHex } from "./hex.ts";
 import type { SchemeSigner, SchemeVerifier } from "./result.ts";
+import { signSha256, verifySha256 } from "./sha256.ts";
+import { signTimestamped, verifyTimestamped } from "./timestamped.ts";
 
 export { decodeHex, encodeHex, signHex, verifyHex } from "./hex.ts";
+export { signSha256, verifySha256 } from "./sha256.ts";
+export { parseTimestampedHeader, signTimestamped, verifyTimestamped } from "./timestamped.ts";
 export { hmacVerifyKey, resetHmacKeyCache } from "./hmac.ts";
 export * from "./result.ts";
 
 /**
  * The wire formats a signed endpoint may use:
  * - `hex`: `<hex>`, HMAC-SHA256 of the raw body (SteVe).
- * - `sha256`: `sha256=<hex>` (Hubject Plug&Charge; not implemented yet).
- * - `timestamped`: `t=<unix s>,v1=<hex>` over `<t>.<body>` (partner events; not implemented yet).
+ * - `sha256`: `sha256=<hex>` over the raw body (Hubject Plug&Charge, partners).
+ * - `timestamped`: `t=<unix s|ms>,v1=<hex>[,v1=…]` over `<t>.<body>` (Envase; partners).
  */
 export type SignatureScheme = "hex" | "sha256" | "timestamped";
 
@@ -25,13 +29,13 @@ export interface Scheme {
   sign: SchemeSigner;
 }
 
-const SCHEMES: { readonly [S in SignatureScheme]?: Scheme } = {
+const SCHEMES: { readonly [S in SignatureScheme]: Scheme } = {
   hex: { verify: verifyHex, sign: signHex },
+  sha256: { verify: verifySha256, sign: signSha256 },
+  timestamped: { verify: verifyTimestamped, sign: signTimestamped },
 };
 
-/** The implementation of `scheme`; throws when none is (caught at start, not per request). */
+/** The implementation of `scheme`. */
 export function schemeOf(scheme: SignatureScheme): Scheme {
-  const found = SCHEMES[scheme];
-  if (!found) throw new Error(`signature scheme "${scheme}" is not implemented`);
-  return found;
+  return SCHEMES[scheme];
 }

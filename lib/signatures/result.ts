@@ -5,7 +5,7 @@
  */
 
 /** The part of `crypto.subtle` a verifier needs; tests inject a failing one. */
-export type HmacSubtle = Pick<SubtleCrypto, "importKey" | "verify">;
+export type HmacSubtle = Pick<SubtleCrypto, "importKey" | "verify" | "sign">;
 
 /**
  * Why a signature was refused, in the scheme's terms. The HTTP side maps these
@@ -34,9 +34,19 @@ export type SignatureCheck =
 export interface SchemeOptions {
   /** Default `crypto.subtle`. */
   subtle?: HmacSubtle;
-  /** Unix milliseconds now, for schemes that sign a timestamp. */
+  /** Unix milliseconds now, for schemes that sign a timestamp (required by `timestamped`). */
   now?: () => number;
+  /**
+   * How far a signed timestamp may lie behind and ahead of `now`, in seconds.
+   * Default {@link DEFAULT_TOLERANCE}: seed 003's asymmetric replay window.
+   */
+  toleranceSeconds?: { readonly past: number; readonly future: number };
+  /** `sha256` only: also accept the bare 64 hex without `sha256=` (Hubject's samples show both). */
+  bareHex?: boolean;
 }
+
+/** 300 s past, 60 s future: a clock a little fast is suspicious, one a little slow is not. */
+export const DEFAULT_TOLERANCE = Object.freeze({ past: 300, future: 60 });
 
 /**
  * Checks `signature` (the header's value, "" when absent) over the raw `body`

@@ -1,0 +1,45 @@
+/**
+ * Scheme `sha256` (Hubject Plug&Charge, seed 002; MakerVera partners, seed
+ * 003): the header is `sha256=<hex HMAC-SHA256 of the raw body>`, keyed with
+ * the secret's UTF-8 bytes. Exactly 64 hex characters after the prefix, either
+ * case; anything else is malformed.
+ */
+import { decodeHex, encodeHex } from "./hex.ts";
+import { matchingSecret, signHmacSha256 } from "./hmac.ts";
+import { failed, matched, type SchemeOptions, type SignatureCheck } from "./result.ts";
+
+const PREFIX = "sha256=";
+/** 32 bytes of HMAC-SHA256 as hex, nothing around it. */
+export const HEX_64 = /^[0-9a-fA-F]{64}$/;
+
+/**
+ * Verifies `sha256=<hex>` (or, with `bareHex`, `<hex>` alone) against each
+ * secret in order: `missing_signature` when empty, `no_secret` when the list
+ * is, `malformed` when not 64 hex after the prefix, else the first secret that
+ * matches or `mismatch`.
+ */
+export async function verifySha256(
+  signature: string,
+  body: Uint8Array<ArrayBuffer>,
+  secrets: readonly string[],
+  options: SchemeOptions,
+): Promise<SignatureCheck> {
+  if (signature === "") return failed("missing_signature");
+  if (secrets.length === 0) return failed("no_secret");
+  const hasPrefix = signature.slice(0, PREFIX.length).toLowerCase() === PREFIX;
+  if (!hasPrefix && !options.bareHex) return failed("malformed");
+  const hex = hasPrefix ? signature.slice(PREFIX.length) : signature;
+  if (!HEX_64.test(hex)) return failed("malformed");
+  const index = await matchingSecret(
+    decodeHex(hex)!,
+    body,
+    secrets,
+    options.subtle ?? crypto.subtle,
+  );
+  return index < 0 ? failed("mismatch") : matched(index);
+}
+
+/** `sha256=` and the lower-case hex HMAC-SHA256 of `body`. */
+export async function signSha256(secret: string, body: Uint8Array<ArrayBuffer>): Promise<string> {
+  return PREFIX + encodeHex(await signHmacSha256(secret, body));
+}
