@@ -7,6 +7,7 @@ import { islandsBuildId } from "./http/html.ts";
 import { logger } from "./logging.ts";
 import { type MeterValuesBody, meterValuesBody, type MeterValuesDeps } from "./meter_values.ts";
 import { type PreAuthorizeBody, preAuthorizeBody, type PreAuthorizeDeps } from "./pre_authorize.ts";
+import type { PartnerEventDeps } from "./partner_events.ts";
 import type { PartnerDeps } from "./partners.ts";
 import type { ScanPairDeps } from "./scan_pairs.ts";
 import { SIGNED_ENDPOINTS } from "./signed_endpoints.ts";
@@ -21,6 +22,7 @@ export interface Services {
   meterValues: MeterValuesDeps;
   scanPairs: ScanPairDeps;
   partners: PartnerDeps;
+  partnerEvents: PartnerEventDeps;
 }
 
 /** Builds the services once per app; each hook is resolved from its registry entry here. */
@@ -68,5 +70,11 @@ export function createServices(deps: AppDeps): Services {
       ttlSeconds: deps.config.scanPairTtlSeconds,
     },
     partners: { db: deps.db, clock: deps.clock, publicBaseUrl: deps.config.publicBaseUrl },
+    partnerEvents: {
+      db: deps.db,
+      clock: deps.clock,
+      subtle,
+      log: logger(SIGNED_ENDPOINTS.partnerEvents.logCategory),
+    },
   };
 }

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
-import { SIGNED_ENDPOINT_LIST, SIGNED_ENDPOINTS } from "./signed_endpoints.ts";
+import {
+  ENV_SIGNED_ENDPOINT_LIST,
+  SIGNED_ENDPOINT_LIST,
+  SIGNED_ENDPOINTS,
+} from "./signed_endpoints.ts";
 
-Deno.test("signed endpoints - the SteVe hooks, spelled out (a typo in the registry fails here)", () => {
+Deno.test("signed endpoints - every entry, spelled out (a typo in the registry fails here)", () => {
   // Literal on purpose: SteVe and operators' .env files use these exact strings.
   assert.deepEqual(SIGNED_ENDPOINTS, {
     preAuthorize: {
@@ -24,8 +28,31 @@ Deno.test("signed endpoints - the SteVe hooks, spelled out (a typo in the regist
       bodyLimitBytes: 65536,
       failMode: "open",
     },
+    partnerEvents: {
+      name: "PartnerEvents",
+      path: "/api/partners/:partnerId/events",
+      secretsFrom: "partner",
+      headers: ["X-ExpresSync-Signature"],
+      scheme: "sha256",
+      secretVariables: [],
+      logCategory: "PartnerEvents",
+      bodyLimitBytes: 262144,
+      failMode: "closed",
+    },
   });
-  assert.deepEqual(SIGNED_ENDPOINT_LIST.map(([id]) => id), ["preAuthorize", "meterValues"]);
+  assert.deepEqual(SIGNED_ENDPOINT_LIST.map(([id]) => id), [
+    "preAuthorize",
+    "meterValues",
+    "partnerEvents",
+  ]);
+});
+
+Deno.test("signed endpoints - config and the start read exactly the entries keyed by variables", () => {
+  assert.deepEqual(ENV_SIGNED_ENDPOINT_LIST.map(([id]) => id), ["preAuthorize", "meterValues"]);
+  for (const [, e] of SIGNED_ENDPOINT_LIST) {
+    // A per-partner entry has no variables; every other entry names its current secret.
+    assert.equal(e.secretVariables.length === 0, "secretsFrom" in e && e.secretsFrom === "partner");
+  }
 });
 
 Deno.test("signed endpoints - names, paths, categories and secrets are never shared", () => {
@@ -39,7 +66,7 @@ Deno.test("signed endpoints - names, paths, categories and secrets are never sha
   unique(entries.flatMap((e) => [...e.secretVariables]), "secret variable");
   for (const e of entries) {
     unique(e.headers.map((h) => h.toLowerCase()), `${e.name} header`);
-    assert.match(e.path, /^\/api\/[a-z0-9/-]+$/, e.name);
+    assert.match(e.path, /^\/api\/[a-z0-9/:A-Z-]+$/, e.name);
     for (const v of e.secretVariables) assert.match(v, /^[A-Z][A-Z0-9_]*$/, e.name);
     assert.ok(Number.isInteger(e.bodyLimitBytes) && e.bodyLimitBytes > 0, e.name);
   }

@@ -43,16 +43,34 @@ export type UnauthorizedReason =
   | "mismatch"
   | "malformed"
   | "stale"
-  | "future";
+  | "future"
+  /** Partner events' replay guard (lib/partner_events.ts): the body's `timestamp`. */
+  | "bad_timestamp"
+  | "stale_timestamp"
+  | "future_timestamp";
 
-/** A signed endpoint resolved once at start: everything the hot path needs, ready. */
-export interface SignedHook<T> {
-  endpoint: SignedEndpoint;
-  key: HookKey;
-  /** The secrets accepted now, current first; empty when the key is unusable. */
+/**
+ * What one call's signature is checked against: fixed at start for an entry
+ * whose secrets are environment variables ({@link createSignedHook}), read
+ * from the partner row per request for `secretsFrom: "partner"`
+ * (lib/partner_events.ts). The pipeline is the same either way.
+ */
+export interface SigningTerms {
+  /** Headers that may carry the signature; the first one present is read. */
+  headers: readonly string[];
+  scheme: SignatureScheme;
+  /** The secrets accepted now, current first. */
   secrets: readonly string[];
+  /** Set when no usable secret is configured: every call is refused before the scheme runs. */
+  keyProblem?: HookKeyProblem;
   verify: SchemeVerifier;
   options: SchemeOptions;
+}
+
+/** A signed endpoint resolved once at start: everything the hot path needs, ready. */
+export interface SignedHook<T> extends SigningTerms {
+  endpoint: SignedEndpoint;
+  key: HookKey;
   /** Shape of the JSON body (step 5). */
   schema: z.ZodType<T>;
   /** The entry's log category. */
@@ -60,8 +78,7 @@ export interface SignedHook<T> {
 }
 
 /**
- * Resolves `endpoint` with its configured key and body schema. Throws when its
- * scheme is not implemented, so that shows at start and never per request.
+ * Resolves `endpoint` with its configured key and body schema, once at start.
  */
 export function createSignedHook<T>(
   endpoint: SignedEndpoint,
@@ -72,7 +89,10 @@ export function createSignedHook<T>(
   return {
     endpoint,
     key,
+    headers: endpoint.headers,
+    scheme: endpoint.scheme,
     secrets: key.usable ? [key.secret, ...(key.previous ?? [])] : [],
+    keyProblem: key.usable ? undefined : key.problem,
     verify: schemeOf(endpoint.scheme).verify,
     options: { subtle: options.subtle },
     schema,
@@ -109,9 +129,26 @@ const REFUSAL_MESSAGES: { readonly [R in UnauthorizedReason]: string } = {
   mismatch: "HMAC verify failed",
   stale: "HMAC signature is too old",
   future: "HMAC signature is dated in the future",
+  bad_timestamp: "Body timestamp missing, malformed or without an offset",
+  stale_timestamp: "Body timestamp is too old",
+  future_timestamp: "Body timestamp is dated in the future",
 };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Logs a refusal as the pipeline does (message by reason, never the body) and
+ * returns the 401 to throw: for checks an endpoint adds after step 4, such as
+ * partner events' replay guard.
+ */
+export function signatureRefusal(
+  endpoint: Pick<SignedEndpoint, "name">,
+  reason: UnauthorizedReason,
+  log: Logger,
+): SignatureRejected {
+  log.warn(REFUSAL_MESSAGES[reason], { hook: endpoint.name, hasKey: true, hasSig: true, reason });
+  return new SignatureRejected(reason);
+}
 
 /**
  * Runs the five-step pipeline on `request` and returns the validated body.
@@ -121,22 +158,36 @@ export async function verifySignedRequest<T>(
   hook: SignedHook<T>,
   request: Request,
 ): Promise<T> {
-  const { endpoint } = hook;
+  const { body } = await verifySignedBytes(hook.endpoint, hook, request, hook.log);
+  return parseSignedBody(parseSignedJson(body), hook.schema);
+}
+
+/**
+ * Steps 1 to 4 for `endpoint` under `terms`: the raw body, bounded, once its
+ * signature verified, and which secret matched (so a caller can tell a grace
+ * secret's use). Throws as {@link verifySignedRequest} does.
+ */
+export async function verifySignedBytes(
+  endpoint: Pick<SignedEndpoint, "name" | "bodyLimitBytes">,
+  terms: SigningTerms,
+  request: Request,
+  log: Logger,
+): Promise<{ body: Uint8Array<ArrayBuffer>; secretIndex: number }> {
   // 1. The raw bytes, bounded.
   const body = await readBoundedBody(request, endpoint.bodyLimitBytes);
 
-  // 2. Header and key present. The first of the entry's headers that is set wins.
+  // 2. Header and key present. The first of the terms' headers that is set wins.
   let signature = "";
-  for (const header of endpoint.headers) {
+  for (const header of terms.headers) {
     signature = request.headers.get(header) ?? "";
     if (signature !== "") break;
   }
   const hasSig = signature !== "";
-  if (!hook.key.usable || !hasSig) {
-    const reason = hook.key.usable ? "missing_signature" : hook.key.problem;
-    hook.log.warn(REFUSAL_MESSAGES[reason], {
+  if (terms.keyProblem || !hasSig) {
+    const reason = terms.keyProblem ?? "missing_signature";
+    log.warn(REFUSAL_MESSAGES[reason], {
       hook: endpoint.name,
-      hasKey: hook.key.usable,
+      hasKey: !terms.keyProblem,
       hasSig,
       reason,
     });
@@ -146,17 +197,17 @@ export async function verifySignedRequest<T>(
   // 3 and 4. The scheme: format, then a constant-time verify with cached keys.
   let check;
   try {
-    check = await hook.verify(signature, body, hook.secrets, hook.options);
+    check = await terms.verify(signature, body, terms.secrets, terms.options);
   } catch (error) {
-    hook.log.error("HMAC verify threw", {
+    log.error("HMAC verify threw", {
       hook: endpoint.name,
       error: errorSummary(error),
     });
     throw new AppError("internal");
   }
   if (!check.ok) {
-    const reason = outwardReason(endpoint.scheme, check.reason);
-    hook.log.warn(REFUSAL_MESSAGES[reason], {
+    const reason = outwardReason(terms.scheme, check.reason);
+    log.warn(REFUSAL_MESSAGES[reason], {
       hook: endpoint.name,
       hasKey: true,
       hasSig: true,
@@ -164,18 +215,27 @@ export async function verifySignedRequest<T>(
     });
     throw new SignatureRejected(reason);
   }
+  return { body, secretIndex: check.secretIndex };
+}
 
-  // 5. JSON, then shape. Unknown fields are ignored by the schema.
-  let json: unknown;
+/** Step 5a: the verified bytes as JSON, else 400 `invalid_json`. */
+export function parseSignedJson(body: Uint8Array): unknown {
   try {
-    json = JSON.parse(utf8.decode(body));
+    return JSON.parse(utf8.decode(body));
   } catch {
     throw new AppError("invalid_json");
   }
+}
+
+/**
+ * Step 5b: a JSON object of `schema`'s shape, else 400 `invalid_body` naming
+ * the field. Unknown fields are ignored (or kept) by the schema.
+ */
+export function parseSignedBody<T>(json: unknown, schema: z.ZodType<T>): T {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw invalidBody(undefined, "body must be a JSON object");
   }
-  const parsed = hook.schema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw invalidBody(issue.path.join("."), issue.message);

@@ -23,6 +23,7 @@ import * as scanPairById from "./api/auth/scan-pair/[pairId].ts";
 import * as scanPairEvents from "./api/auth/scan-pair/[pairId]/events.ts";
 import * as meterValues from "./api/ocpp/meter-values.ts";
 import * as preAuthorize from "./api/ocpp/pre-authorize.ts";
+import * as partnerEventsIn from "./api/partners/[partnerId]/events.ts";
 import * as health from "./health.ts";
 import * as home from "./index.tsx";
 import * as adminBillingPage from "./admin/billing.tsx";
@@ -69,6 +70,7 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/admin/partners/:id/secret", adminPartnerPageSecret.handler],
   ["/api/ocpp/pre-authorize", preAuthorize.handler],
   ["/api/ocpp/meter-values", meterValues.handler],
+  ["/api/partners/:partnerId/events", partnerEventsIn.handler],
   ["/api/auth/scan-pair", scanPair.handler],
   ["/api/auth/scan-pair/:pairId", scanPairById.handler],
   ["/api/auth/scan-pair/:pairId/events", scanPairEvents.handler],

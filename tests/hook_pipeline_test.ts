@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import type { LogRecord } from "@logtape/logtape";
 import { setupLogging, teardownLogging } from "../lib/logging.ts";
-import { SIGNED_ENDPOINT_LIST } from "../lib/signed_endpoints.ts";
+import { ENV_SIGNED_ENDPOINT_LIST } from "../lib/signed_endpoints.ts";
 import { signBody } from "../lib/signed_request.ts";
 import { databaseFingerprint, forEachDatabase } from "./_support/db.ts";
 import { jsonOf, METER_KEY, PREAUTH_KEY, signedPost, startTestApp } from "./_support/app.ts";
@@ -317,11 +317,11 @@ function rejectRows(hook: HookCase): RejectRow[] {
   ];
 }
 
-Deno.test("hook pipeline - every registry entry has its contract row, spelled as above", () => {
+Deno.test("hook pipeline - every env-keyed registry entry has its contract row, spelled as above", () => {
   // The rows are literal so a registry typo fails the HTTP cases; this makes a
-  // new entry without rows fail too.
+  // new entry without rows fail too. Partner events: tests/partner_events_test.ts.
   assert.deepEqual(
-    SIGNED_ENDPOINT_LIST.map(([, e]) => [
+    ENV_SIGNED_ENDPOINT_LIST.map(([, e]) => [
       e.name,
       e.path,
       e.headers[0],

@@ -14,7 +14,7 @@ const SKIP = new Set(["node_modules", "static", "data", "test-artifacts", "migra
 const COMPOSITION_ROOT = ["server.ts", "main.ts"];
 /** lib/ modules that hold domain rules (customers, tags, chargers, flags, billing). */
 const DOMAIN_MODULES =
-  /^lib\/(customers|chargers|flags|scan_pairs|meter_values|pre_authorize|billing\/.*)\.ts$/;
+  /^lib\/(customers|chargers|partners|flags|scan_pairs|meter_values|pre_authorize|billing\/.*)\.ts$/;
 
 /** Relative specifiers of static and dynamic imports and re-exports in `source`. */
 export function importSpecifiers(source: string): string[] {

@@ -39,15 +39,19 @@ Deno.test("signed endpoints - docs/api.md's table lists every registry entry exa
   ]);
   assert.deepEqual(
     rows,
-    SIGNED_ENDPOINT_LIST.map(([, e]) => [
-      `\`${e.name}\``,
-      `\`POST ${e.path}\``,
-      code(e.headers),
-      `\`${e.scheme}\``,
-      code(e.secretVariables),
-      `${e.bodyLimitBytes / 1024} KiB`,
-      e.failMode,
-    ]),
+    SIGNED_ENDPOINT_LIST.map(([, e]) => {
+      // A per-partner entry's header and scheme are defaults; its secrets live on the partner row.
+      const perPartner = "secretsFrom" in e && e.secretsFrom === "partner";
+      return [
+        `\`${e.name}\``,
+        `\`POST ${e.path}\``,
+        perPartner ? `per partner, default ${code(e.headers)}` : code(e.headers),
+        perPartner ? `per partner, default \`${e.scheme}\`` : `\`${e.scheme}\``,
+        perPartner ? "per partner (admin API)" : code(e.secretVariables),
+        `${e.bodyLimitBytes / 1024} KiB`,
+        e.failMode,
+      ];
+    }),
   );
 });
 
