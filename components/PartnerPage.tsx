@@ -61,6 +61,7 @@ export function PartnerPage(
           secret={rotated.secret}
           inboundUrl={p.inboundUrl}
           signatureHeader={p.signatureHeader}
+          pageUrl={base}
           previousSecretValidUntil={rotated.previousSecretValidUntil}
         />
       )}
@@ -103,13 +104,13 @@ export function PartnerPage(
         <form method="post" action={`${base}/secret`} class="panel">
           <h2>Regenerate secret</h2>
           <input type="hidden" name="_csrf" value={csrf} />
-          <label>
-            <input type="radio" name="mode" value="now" checked />{" "}
-            Rotate now: the old secret stops at once
+          <label class="choice">
+            <input type="radio" name="mode" value="now" checked />
+            <span>Rotate now: the old secret stops at once</span>
           </label>
-          <label>
-            <input type="radio" name="mode" value="grace" />{" "}
-            Grace window: the old secret is still accepted for
+          <label class="choice">
+            <input type="radio" name="mode" value="grace" />
+            <span>Grace window: the old secret is still accepted for</span>
           </label>
           <select name="graceSeconds" aria-label="Grace window">
             {GRACE_CHOICES.map(([s, label]) => <option key={s} value={String(s)}>{label}</option>)}

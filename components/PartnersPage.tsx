@@ -40,6 +40,7 @@ export function PartnersPage({ partners, csrf, buildId, error, created }: Partne
           secret={created.secret}
           inboundUrl={created.partner.inboundUrl}
           signatureHeader={created.partner.signatureHeader}
+          pageUrl="/admin/partners"
         />
       )}
       <form method="post" action="/admin/partners" class="panel">

@@ -7,6 +7,8 @@ export interface SecretDialogProps {
   secret: string;
   inboundUrl: string;
   signatureHeader: string;
+  /** The page's GET URL, where a reload lands. */
+  pageUrl: string;
   /** When the previous secret stops, if a grace window was chosen. */
   previousSecretValidUntil?: string | null;
 }
@@ -23,7 +25,11 @@ export function SecretDialog(props: SecretDialogProps) {
         Copy this signing secret now and hand it to the partner:{" "}
         <strong>it is shown only once</strong>. If it is lost, regenerate it.
       </p>
-      <Island name="CopySecret" component={CopySecret} props={{ secret: props.secret }} />
+      <Island
+        name="CopySecret"
+        component={CopySecret}
+        props={{ secret: props.secret, pageUrl: props.pageUrl }}
+      />
       <p class="small">
         The partner posts to <code class="mono">{props.inboundUrl}</code>, signed in the header{" "}
         <code class="mono">{props.signatureHeader}</code>.

@@ -4,17 +4,20 @@ import { useEffect } from "preact/hooks";
 export interface CopySecretProps {
   /** The secret just created or rotated: shown on this one response only. */
   secret: string;
+  /** The page's own URL: where a reload goes instead of repeating the POST. */
+  pageUrl: string;
 }
 
 /**
  * The one-shot secret with a Copy button. On load it turns the POST that
- * showed it into a plain history entry, so a reload is a GET (the secret is
- * gone) rather than a resubmission (a second partner or a second rotation).
+ * showed it into a plain history entry for the page's URL, so a reload is a
+ * GET (the secret is gone) rather than a resubmission (a second partner or a
+ * second rotation).
  */
-export default function CopySecret({ secret }: CopySecretProps) {
+export default function CopySecret({ secret, pageUrl }: CopySecretProps) {
   const copied = useSignal<"" | "Copied" | "Select and copy it by hand">("");
   useEffect(() => {
-    history.replaceState(null, "", location.href);
+    history.replaceState(null, "", pageUrl);
   }, []);
   const copy = async () => {
     try {
