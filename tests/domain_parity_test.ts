@@ -86,6 +86,30 @@ const ROWS: Row[] = [
     },
     alert: /Charge box ID: must be at most 255 characters\./,
   },
+  {
+    name: "creating a partner that signs in a hop-by-hop header",
+    api: ["POST", "/api/admin/partners", { name: "Gate", signatureHeader: "Connection" }],
+    page: ["/admin/partners", {
+      name: "Gate",
+      signatureScheme: "sha256",
+      signatureHeader: "Connection",
+    }],
+    status: 400,
+    error: {
+      error: "invalid_body",
+      field: "signatureHeader",
+      message: "is a standard or hop-by-hop header; pick your own, e.g. X-ExpresSync-Signature",
+    },
+    alert: /Header: is a standard or hop-by-hop header/,
+  },
+  {
+    name: "creating a partner without a name",
+    api: ["POST", "/api/admin/partners", { name: " " }],
+    page: ["/admin/partners", { name: " ", signatureScheme: "sha256", signatureHeader: "" }],
+    status: 400,
+    error: { error: "invalid_body", field: "name", message: "must not be empty" },
+    alert: /Name: must not be empty\./,
+  },
 ];
 
 forEachDatabase("page and API - the same bad input gets the same outcome", async (t, db) => {
