@@ -74,7 +74,7 @@ export function createSignedHook<T>(
     key,
     secrets: key.usable ? [key.secret, ...(key.previous ?? [])] : [],
     verify: schemeOf(endpoint.scheme).verify,
-    options: { subtle: options.subtle },
+    options: { ...endpoint.schemeOptions, subtle: options.subtle },
     schema,
     log: options.log ?? logger(endpoint.logCategory),
   };

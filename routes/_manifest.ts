@@ -9,6 +9,8 @@ import * as adminChargerRotateQr from "./api/admin/chargers/[chargeBoxId]/rotate
 import * as adminCustomer from "./api/admin/customers/[id].ts";
 import * as adminFlagPreAuthorize from "./api/admin/flags/pre-authorize.ts";
 import * as adminHooks from "./api/admin/hooks.ts";
+import * as adminPncEvents from "./api/admin/pnc/events.ts";
+import * as adminPncEventAcknowledge from "./api/admin/pnc/events/[id]/acknowledge.ts";
 import * as adminLiveSessions from "./api/admin/sessions/live.ts";
 import * as adminLiveSessionEvents from "./api/admin/sessions/live/events.ts";
 import * as meEvents from "./api/me/events.ts";
@@ -19,6 +21,7 @@ import * as scanPairById from "./api/auth/scan-pair/[pairId].ts";
 import * as scanPairEvents from "./api/auth/scan-pair/[pairId]/events.ts";
 import * as meterValues from "./api/ocpp/meter-values.ts";
 import * as preAuthorize from "./api/ocpp/pre-authorize.ts";
+import * as pncWebhooks from "./api/pnc/webhooks.ts";
 import * as health from "./health.ts";
 import * as home from "./index.tsx";
 import * as adminBillingPage from "./admin/billing.tsx";
@@ -30,6 +33,8 @@ import * as adminChargersRotate from "./admin/chargers/rotate.ts";
 import * as adminCustomersPage from "./admin/customers.tsx";
 import * as adminCustomerTags from "./admin/customers/tags.ts";
 import * as adminFlagPage from "./admin/flags/pre-authorize.ts";
+import * as adminPncPage from "./admin/pnc.tsx";
+import * as adminPncPageAcknowledge from "./admin/pnc/acknowledge.ts";
 import * as adminHome from "./admin/index.tsx";
 import * as adminLogin from "./admin/login.tsx";
 import * as adminLogout from "./admin/logout.ts";
@@ -57,8 +62,11 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/admin/billing/sweep", adminBillingPageSweep.handler],
   ["/admin/billing/retry", adminBillingPageRetry.handler],
   ["/admin/customers/tags", adminCustomerTags.handler],
+  ["/admin/pnc", adminPncPage.handler],
+  ["/admin/pnc/acknowledge", adminPncPageAcknowledge.handler],
   ["/api/ocpp/pre-authorize", preAuthorize.handler],
   ["/api/ocpp/meter-values", meterValues.handler],
+  ["/api/pnc/webhooks", pncWebhooks.handler],
   ["/api/auth/scan-pair", scanPair.handler],
   ["/api/auth/scan-pair/:pairId", scanPairById.handler],
   ["/api/auth/scan-pair/:pairId/events", scanPairEvents.handler],
@@ -76,4 +84,6 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/api/admin/billing", adminBilling.handler],
   ["/api/admin/billing/sweep", adminBillingSweep.handler],
   ["/api/admin/billing/retry", adminBillingRetry.handler],
+  ["/api/admin/pnc/events", adminPncEvents.handler],
+  ["/api/admin/pnc/events/:id/acknowledge", adminPncEventAcknowledge.handler],
 ];
