@@ -59,7 +59,7 @@ function EventRow({ event: e, csrf }: { event: PncEventView; csrf: string }) {
           <pre class="payload">{JSON.stringify(e.payload, null, 2)}</pre>
         </details>
       </td>
-      <td>{e.role ?? "—"}</td>
+      <td class="small">{e.role ?? "—"}</td>
       <td class="small">{e.message ?? "Not in Hubject's list: stored, no action."}</td>
       <td>
         {e.needsAction

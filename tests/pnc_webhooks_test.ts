@@ -11,6 +11,7 @@ import { hashForLog, setupLogging, teardownLogging } from "../lib/logging.ts";
 import { SIGNED_ENDPOINTS } from "../lib/signed_endpoints.ts";
 import { signBody } from "../lib/signed_request.ts";
 import { PNC_EVENT_TYPES } from "../lib/pnc/event_types.ts";
+import { csrfOf, loggedInAdmin } from "./_support/admin_web.ts";
 import { databaseFingerprint, forEachDatabase, openTestDatabase } from "./_support/db.ts";
 import {
   HUBJECT_PREVIOUS_SECRET,
@@ -598,3 +599,52 @@ Deno.test("PnC webhooks - the registry entry is the issue's", () => {
     ],
   );
 });
+
+forEachDatabase(
+  "PnC page - list, CSRF-protected acknowledge form, and the nav count on every admin page",
+  async (t, db) => {
+    await using app = await startTestApp({ db });
+    const flagged = event("root.cert.added");
+    await (await pncPost(app, flagged)).body?.cancel();
+    const browser = await loggedInAdmin(app);
+    const [stored] = (await (await app.admin("GET", "/api/admin/pnc/events")).json()).events;
+
+    await t.step("every admin page's nav shows the count", async () => {
+      for (const path of ["/admin", "/admin/billing", "/admin/pnc"]) {
+        const html = await (await browser.get(path)).text();
+        assert.match(
+          html,
+          /Plug&amp;Charge<span[^>]*class="badge badge-warn nav-count"[^>]*>1<\/span>/,
+          path,
+        );
+      }
+    });
+
+    await t.step("without the CSRF field the form is 403 and nothing changes", async () => {
+      const before = await databaseFingerprint(db);
+      const res = await browser.form("/admin/pnc/acknowledge", { id: String(stored.id) });
+      assert.equal(res.status, 403);
+      await res.body?.cancel();
+      assert.deepEqual(await databaseFingerprint(db), before);
+    });
+
+    await t.step("an unknown id is a 404 page", async () => {
+      const _csrf = await csrfOf(browser, "/admin/pnc");
+      const res = await browser.form("/admin/pnc/acknowledge", { _csrf, id: "424242" });
+      assert.equal(res.status, 404);
+      assert.match(res.headers.get("content-type") ?? "", /text\/html/);
+      await res.body?.cancel();
+    });
+
+    await t.step("acknowledging goes back to the page, and the count is gone", async () => {
+      const _csrf = await csrfOf(browser, "/admin/pnc");
+      const res = await browser.form("/admin/pnc/acknowledge", { _csrf, id: String(stored.id) });
+      assert.equal(res.status, 303);
+      assert.equal(res.headers.get("location"), "/admin/pnc");
+      await res.body?.cancel();
+      const html = await (await browser.get("/admin/pnc")).text();
+      assert.doesNotMatch(html, /nav-count/);
+      assert.match(html, /Nothing needs action\./);
+    });
+  },
+);
