@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { SIGNED_ENDPOINT_LIST, SIGNED_ENDPOINTS } from "./signed_endpoints.ts";
 
-Deno.test("signed endpoints - the SteVe hooks, spelled out (a typo in the registry fails here)", () => {
-  // Literal on purpose: SteVe and operators' .env files use these exact strings.
+Deno.test("signed endpoints - every entry, spelled out (a typo in the registry fails here)", () => {
+  // Literal on purpose: SteVe, Hubject and operators' .env files use these exact strings.
   assert.deepEqual(SIGNED_ENDPOINTS, {
     preAuthorize: {
       name: "PreAuthorize",
@@ -24,8 +24,20 @@ Deno.test("signed endpoints - the SteVe hooks, spelled out (a typo in the regist
       bodyLimitBytes: 65536,
       failMode: "open",
     },
+    pnc: {
+      name: "PncWebhooks",
+      path: "/api/pnc/webhooks",
+      headers: ["X-Hubject-Signature", "X-Operator-Signature"],
+      scheme: "sha256",
+      schemeOptions: { bareHex: true },
+      secretVariables: ["HUBJECT_WEBHOOK_SECRET", "HUBJECT_WEBHOOK_SECRET_PREVIOUS"],
+      minSecretLength: 16,
+      logCategory: "PncWebhooks",
+      bodyLimitBytes: 262144,
+      failMode: "closed",
+    },
   });
-  assert.deepEqual(SIGNED_ENDPOINT_LIST.map(([id]) => id), ["preAuthorize", "meterValues"]);
+  assert.deepEqual(SIGNED_ENDPOINT_LIST.map(([id]) => id), ["preAuthorize", "meterValues", "pnc"]);
 });
 
 Deno.test("signed endpoints - names, paths, categories and secrets are never shared", () => {

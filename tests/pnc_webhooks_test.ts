@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import type { LogRecord } from "@logtape/logtape";
 import { ManualClock } from "../lib/clock.ts";
 import { hashForLog, setupLogging, teardownLogging } from "../lib/logging.ts";
-import { SIGNED_ENDPOINTS } from "../lib/signed_endpoints.ts";
 import { signBody } from "../lib/signed_request.ts";
 import { PNC_EVENT_TYPES } from "../lib/pnc/event_types.ts";
 import { csrfOf, loggedInAdmin } from "./_support/admin_web.ts";
@@ -583,22 +582,6 @@ forEachDatabase(
     assert.deepEqual(res.body, { error: "internal" });
   },
 );
-
-Deno.test("PnC webhooks - the registry entry is the issue's", () => {
-  const e = SIGNED_ENDPOINTS.pnc;
-  assert.deepEqual(
-    [e.path, e.headers, e.scheme, e.schemeOptions, e.secretVariables, e.bodyLimitBytes, e.failMode],
-    [
-      PATH,
-      ["X-Hubject-Signature", "X-Operator-Signature"],
-      "sha256",
-      { bareHex: true },
-      ["HUBJECT_WEBHOOK_SECRET", "HUBJECT_WEBHOOK_SECRET_PREVIOUS"],
-      LIMIT,
-      "closed",
-    ],
-  );
-});
 
 forEachDatabase(
   "PnC page - list, CSRF-protected acknowledge form, and the nav count on every admin page",
