@@ -4,7 +4,7 @@
  */
 import { openDatabase } from "./db/client.ts";
 import { prepareFirstAdmin, upsertAdmin } from "./lib/admin_accounts.ts";
-import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
+import { type Config, ConfigError, loadConfig, minSecretLength } from "./lib/config.ts";
 import { driveDemoSessions, seedDemo } from "./lib/demo.ts";
 import { errorSummary, logger, setupLogging, teardownLogging } from "./lib/logging.ts";
 import { startMaintenance } from "./lib/maintenance.ts";
@@ -73,12 +73,14 @@ for (const [id, endpoint] of ENV_SIGNED_ENDPOINT_LIST) {
   const key = config.hooks[id];
   if (!key.usable) {
     // Loud, but not fatal: the endpoint answers 401 until its secret is set. A
-    // fail-open caller (SteVe) carries on meanwhile, so charging goes on.
+    // fail-open caller (SteVe) carries on meanwhile, so charging goes on; a
+    // fail-closed one loses what it sends meanwhile (Hubject retries only 5xx answers).
     log.error(
-      "hook key unusable: the hook answers 401 to every call until it is set (at least 32 characters)",
+      "hook key unusable: the hook answers 401 to every call until it is set",
       {
         variable: endpoint.secretVariables[0],
         problem: key.problem === "missing_key" ? "not set" : "too short",
+        minLength: minSecretLength(endpoint),
         path: endpoint.path,
         failMode: endpoint.failMode,
       },

@@ -1,4 +1,6 @@
 import type { ComponentChildren } from "preact";
+import { useContext } from "preact/hooks";
+import { AdminNavContext } from "../lib/http/admin_nav.ts";
 
 export interface PageProps {
   title: string;
@@ -7,7 +9,7 @@ export interface PageProps {
   /** The islands bundle's content hash, for cache busting. */
   buildId?: string;
   /** Admin navigation, with the current section highlighted. */
-  adminNav?: "dashboard" | "chargers" | "customers" | "partners" | "billing";
+  adminNav?: "dashboard" | "chargers" | "customers" | "partners" | "billing" | "pnc";
   csrf?: string;
   children: ComponentChildren;
   wide?: boolean;
@@ -41,6 +43,7 @@ export function Page(props: PageProps) {
 }
 
 function AdminNav({ current, csrf }: { current: string; csrf: string }) {
+  const { pncNeedsAction } = useContext(AdminNavContext);
   const link = (id: string, href: string, label: string) => (
     <a href={href} aria-current={current === id ? "page" : undefined}>
       {label}
@@ -57,11 +60,29 @@ function AdminNav({ current, csrf }: { current: string; csrf: string }) {
         {link("customers", "/admin/customers", "Customers")}
         {link("partners", "/admin/partners", "Partners")}
         {link("billing", "/admin/billing", "Billing")}
+        <a
+          href="/admin/pnc"
+          aria-current={current === "pnc" ? "page" : undefined}
+          data-testid="nav-pnc"
+        >
+          {"Plug&Charge"}
+          {pncNeedsAction ? <NeedsActionBadge count={pncNeedsAction} /> : null}
+        </a>
       </nav>
       <form method="post" action="/admin/logout" class="inline">
         <input type="hidden" name="_csrf" value={csrf} />
         <button type="submit" class="link">Log out</button>
       </form>
     </header>
+  );
+}
+
+/** How many Plug&Charge events wait for an admin, next to the nav link. */
+function NeedsActionBadge({ count }: { count: number }) {
+  const label = `${count} ${count === 1 ? "event needs" : "events need"} action`;
+  return (
+    <span class="badge badge-warn nav-count" title={label} aria-label={label}>
+      {count}
+    </span>
   );
 }

@@ -15,6 +15,7 @@ import type { StreamCounter } from "./live_streams.ts";
 import type { RateLimiter } from "./rate_limit.ts";
 import type { HmacSubtle } from "./signed_request.ts";
 import type { Services } from "./services.ts";
+import type { AdminNavCounts } from "./http/admin_nav.ts";
 
 export interface AppDeps {
   config: Config;
@@ -38,7 +39,13 @@ export interface AppDeps {
 
 export interface AppEnv {
   Bindings: { remoteAddr?: { hostname: string } };
-  Variables: { deps: AppDeps; services: Services; outcome: string };
+  Variables: {
+    deps: AppDeps;
+    services: Services;
+    outcome: string;
+    /** Set on admin pages by `adminNavCounts` (lib/http/admin_nav.ts). */
+    adminNav?: AdminNavCounts;
+  };
 }
 
 export type AppContext = Context<AppEnv>;

@@ -7,7 +7,11 @@
  */
 import { Cron } from "croner";
 import { z } from "zod";
-import { ENV_SIGNED_ENDPOINT_LIST, type EnvSignedEndpointId } from "./signed_endpoints.ts";
+import {
+  ENV_SIGNED_ENDPOINT_LIST,
+  type EnvSignedEndpointId,
+  type SignedEndpoint,
+} from "./signed_endpoints.ts";
 
 /** Shortest hook secret we accept (runbook step 2: at least 32 characters). */
 export const MIN_HOOK_KEY_LENGTH = 32;
@@ -106,12 +110,22 @@ const ENV_SCHEMA = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
 });
 
+/** The shortest secret `endpoint` accepts: its own minimum, else {@link MIN_HOOK_KEY_LENGTH}. */
+export function minSecretLength(
+  endpoint: Pick<SignedEndpoint, "secretVariables" | "minSecretLength">,
+): number {
+  return endpoint.minSecretLength ?? MIN_HOOK_KEY_LENGTH;
+}
+
 /** Reads a hook secret; never falls back to another hook's variable. */
-export function readHookKey(value: string | undefined): HookKey {
+export function readHookKey(
+  value: string | undefined,
+  minLength: number = MIN_HOOK_KEY_LENGTH,
+): HookKey {
   if (value === undefined || value.trim() === "") {
     return { usable: false, problem: "missing_key" };
   }
-  if (value.length < MIN_HOOK_KEY_LENGTH) {
+  if (value.length < minLength) {
     return { usable: false, problem: "weak_key" };
   }
   return { usable: true, secret: value };
@@ -123,17 +137,18 @@ export function readHookKey(value: string | undefined): HookKey {
  * failed start); a rotation variable that is set but weak is a {@link ConfigError}.
  */
 export function readEndpointSecrets(
-  endpoint: { readonly secretVariables: readonly [string, ...string[]] },
+  endpoint: { readonly secretVariables: readonly [string, ...string[]]; minSecretLength?: number },
   env: Record<string, string | undefined>,
 ): HookKey {
   const [current, ...rotation] = endpoint.secretVariables;
-  const key = readHookKey(env[current]);
+  const minLength = minSecretLength(endpoint);
+  const key = readHookKey(env[current], minLength);
   const previous: string[] = [];
   for (const variable of rotation) {
-    const extra = readHookKey(env[variable]);
+    const extra = readHookKey(env[variable], minLength);
     if (extra.usable) previous.push(extra.secret);
     else if (extra.problem === "weak_key") {
-      throw new ConfigError(variable, `must be at least ${MIN_HOOK_KEY_LENGTH} characters`);
+      throw new ConfigError(variable, `must be at least ${minLength} characters`);
     }
   }
   if (!key.usable || previous.length === 0) return key;

@@ -88,3 +88,39 @@ Deno.test("config - rotation variables: accepted after the current secret, weak 
     (e) => e instanceof ConfigError && e.variable === "X_SECRET_PREVIOUS",
   );
 });
+
+Deno.test("config - Hubject's secret: 16 characters suffice, the previous one alone is none", () => {
+  const hubject = (env: Record<string, string>) => loadConfig(env).hooks.pnc;
+  assert.deepEqual(hubject({}), { usable: false, problem: "missing_key" });
+  assert.deepEqual(hubject({ HUBJECT_WEBHOOK_SECRET: "x".repeat(15) }), {
+    usable: false,
+    problem: "weak_key",
+  });
+  assert.deepEqual(hubject({ HUBJECT_WEBHOOK_SECRET: "x".repeat(16) }), {
+    usable: true,
+    secret: "x".repeat(16),
+  });
+  assert.deepEqual(hubject({ HUBJECT_WEBHOOK_SECRET_PREVIOUS: "p".repeat(40) }), {
+    usable: false,
+    problem: "missing_key",
+  });
+  assert.deepEqual(
+    hubject({
+      HUBJECT_WEBHOOK_SECRET: "n".repeat(16),
+      HUBJECT_WEBHOOK_SECRET_PREVIOUS: "p".repeat(16),
+    }),
+    { usable: true, secret: "n".repeat(16), previous: ["p".repeat(16)] },
+  );
+  assert.throws(
+    () =>
+      hubject({ HUBJECT_WEBHOOK_SECRET: "n".repeat(16), HUBJECT_WEBHOOK_SECRET_PREVIOUS: "short" }),
+    (e: unknown) =>
+      e instanceof ConfigError && e.variable === "HUBJECT_WEBHOOK_SECRET_PREVIOUS" &&
+      /at least 16 characters/.test(e.message),
+  );
+  // The SteVe hooks keep their 32.
+  assert.deepEqual(loadConfig({ STEVE_PREAUTH_HMAC_KEY: "x".repeat(16) }).hooks.preAuthorize, {
+    usable: false,
+    problem: "weak_key",
+  });
+});

@@ -9,6 +9,7 @@ import { type MeterValuesBody, meterValuesBody, type MeterValuesDeps } from "./m
 import { type PreAuthorizeBody, preAuthorizeBody, type PreAuthorizeDeps } from "./pre_authorize.ts";
 import type { PartnerEventDeps } from "./partner_events.ts";
 import type { PartnerDeps } from "./partners.ts";
+import { type PncDeps, type PncWebhookBody, pncWebhookBody } from "./pnc/events.ts";
 import type { ScanPairDeps } from "./scan_pairs.ts";
 import { SIGNED_ENDPOINTS } from "./signed_endpoints.ts";
 import { createSignedHook, type SignedHook } from "./signed_request.ts";
@@ -18,11 +19,14 @@ export interface Services {
   buildId: string;
   preAuthorizeHook: SignedHook<PreAuthorizeBody>;
   meterValuesHook: SignedHook<MeterValuesBody>;
+  pncHook: SignedHook<PncWebhookBody>;
   preAuthorize: PreAuthorizeDeps;
   meterValues: MeterValuesDeps;
   scanPairs: ScanPairDeps;
   partners: PartnerDeps;
   partnerEvents: PartnerEventDeps;
+  /** Hubject Plug&Charge events: the receiver, the admin API and page. */
+  pnc: PncDeps;
 }
 
 /** Builds the services once per app; each hook is resolved from its registry entry here. */
@@ -32,6 +36,7 @@ export function createServices(deps: AppDeps): Services {
   // One logger per endpoint: the verifier's warnings and the domain's lines share its category.
   const preAuthorizeLog = logger(SIGNED_ENDPOINTS.preAuthorize.logCategory);
   const meterValuesLog = logger(SIGNED_ENDPOINTS.meterValues.logCategory);
+  const pncLog = logger(SIGNED_ENDPOINTS.pnc.logCategory);
   return {
     buildId: islandsBuildId(),
     preAuthorizeHook: createSignedHook(
@@ -46,6 +51,10 @@ export function createServices(deps: AppDeps): Services {
       meterValuesBody,
       { subtle, log: meterValuesLog },
     ),
+    pncHook: createSignedHook(SIGNED_ENDPOINTS.pnc, hooks.pnc, pncWebhookBody, {
+      subtle,
+      log: pncLog,
+    }),
     preAuthorize: {
       db: deps.db,
       bus: deps.bus,
@@ -76,5 +85,6 @@ export function createServices(deps: AppDeps): Services {
       subtle,
       log: logger(SIGNED_ENDPOINTS.partnerEvents.logCategory),
     },
+    pnc: { db: deps.db, clock: deps.clock, log: pncLog },
   };
 }

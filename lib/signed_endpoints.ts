@@ -9,7 +9,7 @@
  * docs table: no new verification code unless it brings a new scheme.
  */
 import { BODY_LIMITS } from "./http/request_body.ts";
-import type { SignatureScheme } from "./signatures/mod.ts";
+import type { SchemeOptions, SignatureScheme } from "./signatures/mod.ts";
 
 export type { SignatureScheme };
 
@@ -37,13 +37,20 @@ export interface SignedEndpoint {
   /** Headers that may carry the signature; the first one present is read. */
   readonly headers: readonly [string, ...string[]];
   readonly scheme: SignatureScheme;
+  /** Options of the scheme fixed by the sender, e.g. `bareHex` for Hubject. */
+  readonly schemeOptions?: Readonly<Pick<SchemeOptions, "bareHex">>;
   /**
    * Environment variables of its secrets. The first is the current secret:
-   * missing or under 32 characters, the endpoint answers 401 to every call and
+   * missing or shorter than `minSecretLength`, the endpoint answers 401 to every call and
    * the start logs an error naming it. Later ones are optional and accepted
    * too, for a rotation (set but too short stops the start).
    */
   readonly secretVariables: readonly [string, ...string[]] | readonly [];
+  /**
+   * Shortest secret accepted, default 32 (runbook step 2). Lower only for a
+   * sender that issues the secret itself, so we cannot choose its length.
+   */
+  readonly minSecretLength?: number;
   /** LogTape category (under "expressync") of its warnings and answer lines. */
   readonly logCategory: string;
   /** Bodies above this many bytes are refused with 413 before they are verified. */
@@ -77,6 +84,26 @@ export const SIGNED_ENDPOINTS = {
     logCategory: "MeterValues",
     bodyLimitBytes: STEVE_HOOK_BODY_LIMIT,
     failMode: "open",
+  },
+  /**
+   * Hubject's Plug&Charge webhooks (seed 002). Its docs name both headers and
+   * show `sha256=<hex>` as well as the bare hex. Hubject issues the secret when
+   * the webhook endpoint is registered with it, so we cannot choose its length:
+   * 16 characters is the floor (against placeholders), not the 32 we ask of
+   * secrets we generate. Fail-closed: Hubject retries only 5xx answers, so an
+   * event we refuse is not acted on.
+   */
+  pnc: {
+    name: "PncWebhooks",
+    path: "/api/pnc/webhooks",
+    headers: ["X-Hubject-Signature", "X-Operator-Signature"],
+    scheme: "sha256",
+    schemeOptions: { bareHex: true },
+    secretVariables: ["HUBJECT_WEBHOOK_SECRET", "HUBJECT_WEBHOOK_SECRET_PREVIOUS"],
+    minSecretLength: 16,
+    logCategory: "PncWebhooks",
+    bodyLimitBytes: BODY_LIMITS.partnerWebhook,
+    failMode: "closed",
   },
   /** A partner's own signed events (seed 003's inbound contract); one secret per partner. */
   partnerEvents: {

@@ -6,7 +6,7 @@ import {
 } from "./signed_endpoints.ts";
 
 Deno.test("signed endpoints - every entry, spelled out (a typo in the registry fails here)", () => {
-  // Literal on purpose: SteVe and operators' .env files use these exact strings.
+  // Literal on purpose: SteVe, Hubject and operators' .env files use these exact strings.
   assert.deepEqual(SIGNED_ENDPOINTS, {
     preAuthorize: {
       name: "PreAuthorize",
@@ -28,6 +28,18 @@ Deno.test("signed endpoints - every entry, spelled out (a typo in the registry f
       bodyLimitBytes: 65536,
       failMode: "open",
     },
+    pnc: {
+      name: "PncWebhooks",
+      path: "/api/pnc/webhooks",
+      headers: ["X-Hubject-Signature", "X-Operator-Signature"],
+      scheme: "sha256",
+      schemeOptions: { bareHex: true },
+      secretVariables: ["HUBJECT_WEBHOOK_SECRET", "HUBJECT_WEBHOOK_SECRET_PREVIOUS"],
+      minSecretLength: 16,
+      logCategory: "PncWebhooks",
+      bodyLimitBytes: 262144,
+      failMode: "closed",
+    },
     partnerEvents: {
       name: "PartnerEvents",
       path: "/api/partners/:partnerId/events",
@@ -43,12 +55,17 @@ Deno.test("signed endpoints - every entry, spelled out (a typo in the registry f
   assert.deepEqual(SIGNED_ENDPOINT_LIST.map(([id]) => id), [
     "preAuthorize",
     "meterValues",
+    "pnc",
     "partnerEvents",
   ]);
 });
 
 Deno.test("signed endpoints - config and the start read exactly the entries keyed by variables", () => {
-  assert.deepEqual(ENV_SIGNED_ENDPOINT_LIST.map(([id]) => id), ["preAuthorize", "meterValues"]);
+  assert.deepEqual(ENV_SIGNED_ENDPOINT_LIST.map(([id]) => id), [
+    "preAuthorize",
+    "meterValues",
+    "pnc",
+  ]);
   for (const [, e] of SIGNED_ENDPOINT_LIST) {
     // A per-partner entry has no variables; every other entry names its current secret.
     assert.equal(e.secretVariables.length === 0, "secretsFrom" in e && e.secretsFrom === "partner");

@@ -94,7 +94,7 @@ export function createSignedHook<T>(
     secrets: key.usable ? [key.secret, ...(key.previous ?? [])] : [],
     keyProblem: key.usable ? undefined : key.problem,
     verify: schemeOf(endpoint.scheme).verify,
-    options: { subtle: options.subtle },
+    options: { ...endpoint.schemeOptions, subtle: options.subtle },
     schema,
     log: options.log ?? logger(endpoint.logCategory),
   };

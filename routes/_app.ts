@@ -7,6 +7,7 @@ import { serveStatic } from "hono/deno";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { requireAdmin, requireAdminPage } from "../lib/http/admin_auth.ts";
+import { adminNavCounts } from "../lib/http/admin_nav.ts";
 import { csrfProtection } from "../lib/http/csrf.ts";
 import { boundedFormBody } from "../lib/http/form_body.ts";
 import type { AppContext, AppDeps, AppEnv } from "../lib/app_deps.ts";
@@ -49,6 +50,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use("/me/*", csrfProtection());
   app.use("/admin/*", requireAdminPage());
   app.use("/admin", requireAdminPage());
+  app.use("/admin/*", adminNavCounts());
+  app.use("/admin", adminNavCounts());
 
   for (const [path, handlers] of routes) {
     for (const method of METHODS) {

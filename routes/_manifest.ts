@@ -13,6 +13,8 @@ import * as adminPartners from "./api/admin/partners.ts";
 import * as adminPartner from "./api/admin/partners/[id].ts";
 import * as adminPartnerEvents from "./api/admin/partners/[id]/events.ts";
 import * as adminPartnerSecret from "./api/admin/partners/[id]/secret.ts";
+import * as adminPncEvents from "./api/admin/pnc/events.ts";
+import * as adminPncEventAcknowledge from "./api/admin/pnc/events/[id]/acknowledge.ts";
 import * as adminLiveSessions from "./api/admin/sessions/live.ts";
 import * as adminLiveSessionEvents from "./api/admin/sessions/live/events.ts";
 import * as meEvents from "./api/me/events.ts";
@@ -24,6 +26,7 @@ import * as scanPairEvents from "./api/auth/scan-pair/[pairId]/events.ts";
 import * as meterValues from "./api/ocpp/meter-values.ts";
 import * as preAuthorize from "./api/ocpp/pre-authorize.ts";
 import * as partnerEventsIn from "./api/partners/[partnerId]/events.ts";
+import * as pncWebhooks from "./api/pnc/webhooks.ts";
 import * as health from "./health.ts";
 import * as home from "./index.tsx";
 import * as adminBillingPage from "./admin/billing.tsx";
@@ -35,6 +38,8 @@ import * as adminChargersRotate from "./admin/chargers/rotate.ts";
 import * as adminCustomersPage from "./admin/customers.tsx";
 import * as adminCustomerTags from "./admin/customers/tags.ts";
 import * as adminFlagPage from "./admin/flags/pre-authorize.ts";
+import * as adminPncPage from "./admin/pnc.tsx";
+import * as adminPncPageAcknowledge from "./admin/pnc/acknowledge.ts";
 import * as adminHome from "./admin/index.tsx";
 import * as adminPartnersPage from "./admin/partners.tsx";
 import * as adminPartnerPage from "./admin/partners/[id].tsx";
@@ -68,8 +73,11 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/admin/partners", adminPartnersPage.handler],
   ["/admin/partners/:id", adminPartnerPage.handler],
   ["/admin/partners/:id/secret", adminPartnerPageSecret.handler],
+  ["/admin/pnc", adminPncPage.handler],
+  ["/admin/pnc/acknowledge", adminPncPageAcknowledge.handler],
   ["/api/ocpp/pre-authorize", preAuthorize.handler],
   ["/api/ocpp/meter-values", meterValues.handler],
+  ["/api/pnc/webhooks", pncWebhooks.handler],
   ["/api/partners/:partnerId/events", partnerEventsIn.handler],
   ["/api/auth/scan-pair", scanPair.handler],
   ["/api/auth/scan-pair/:pairId", scanPairById.handler],
@@ -92,4 +100,6 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/api/admin/partners/:id", adminPartner.handler],
   ["/api/admin/partners/:id/secret", adminPartnerSecret.handler],
   ["/api/admin/partners/:id/events", adminPartnerEvents.handler],
+  ["/api/admin/pnc/events", adminPncEvents.handler],
+  ["/api/admin/pnc/events/:id/acknowledge", adminPncEventAcknowledge.handler],
 ];

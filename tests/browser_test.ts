@@ -11,6 +11,7 @@ import { openTestDatabase } from "./_support/db.ts";
 import {
   createCharger,
   meterValues,
+  pncPost,
   preAuthorize,
   startTestApp,
   type TestApp,
@@ -390,6 +391,60 @@ browserTest(
     assert.ok(value > 80, `a fresh pair fills most of the bar: ${value}%`);
   },
   { env: { SCAN_PAIR_TTL_SECONDS: "30" } },
+);
+
+browserTest(
+  "an admin sees a Plug&Charge event needing action, acknowledges it, and the nav count drops",
+  async (browser, app) => {
+    await upsertAdmin(app.deps, {
+      email: "ops@example.com",
+      password: "correct-horse-battery",
+    });
+    const send = async (eventType: string, payload: Record<string, unknown>) => {
+      const res = await pncPost(app, { eventId: crypto.randomUUID(), eventType, payload });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+    };
+    await send("mo.contract.delivered.to.oem", { emaid: "DE-8AA-1A2B3C4D5-6" });
+    await send("root.cert.revoked", { rootCertificateId: "V2G-ROOT-CA-G2" });
+    await send("mo.prov.cert.deleted", { pcid: "WMIV1234567890ABC" });
+    await send("brand.new.event", { anything: true });
+
+    const page = await browser.newPage(DESK);
+    await logInToDashboard(page, app.url);
+    const navLink = page.getByRole("navigation", { name: "Admin" }).locator(
+      "[data-testid=nav-pnc]",
+    );
+    await navLink.getByText("2", { exact: true }).waitFor();
+    await navLink.click();
+    await page.getByRole("heading", { name: "Plug&Charge events" }).waitFor();
+    const rows = page.locator("tbody tr");
+    // Those needing action first, newest first among them.
+    assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.eventType)), [
+      "mo.prov.cert.deleted",
+      "root.cert.revoked",
+      "brand.new.event",
+      "mo.contract.delivered.to.oem",
+    ]);
+    const revoked = page.locator('tr[data-event-type="root.cert.revoked"]');
+    await revoked.getByText("Root revoked").waitFor();
+    await page.getByText("2 events need action.").waitFor();
+    await shot(page, "pnc-1-needs-action-desk");
+
+    await revoked.getByRole("button", { name: "Acknowledge" }).click();
+    await page.getByText("1 event needs action.").waitFor();
+    await navLink.getByText("1", { exact: true }).waitFor();
+    await page.locator('tr[data-event-type="root.cert.revoked"]').getByText(/^Acknowledged/)
+      .waitFor();
+    await shot(page, "pnc-2-acknowledged-desk");
+
+    await page.locator('tr[data-event-type="mo.prov.cert.deleted"]')
+      .getByRole("button", { name: "Acknowledge" }).click();
+    await page.getByText("Nothing needs action.").waitFor();
+    assert.equal(await navLink.locator(".nav-count").count(), 0, "no count when none waits");
+    const open = await (await app.admin("GET", "/api/admin/pnc/events?needsAction=true")).json();
+    assert.deepEqual(open.events, []);
+  },
 );
 
 /** Logs the test admin in through the login form and waits for the live dashboard. */

@@ -328,7 +328,17 @@ Deno.test("hook pipeline - every env-keyed registry entry has its contract row, 
       e.bodyLimitBytes,
       e.secretVariables[0],
     ]),
-    HOOKS.map((h) => [h.name, h.path, h.header, h.limit, h.keyVar]),
+    [
+      ...HOOKS.map((h) => [h.name, h.path, h.header, h.limit, h.keyVar]),
+      // Its contract table is tests/pnc_webhooks_test.ts (two headers, two secrets, sha256).
+      [
+        "PncWebhooks",
+        "/api/pnc/webhooks",
+        "X-Hubject-Signature",
+        256 * 1024,
+        "HUBJECT_WEBHOOK_SECRET",
+      ],
+    ],
   );
 });
 

@@ -72,9 +72,10 @@ Deno.test("startup - missing and weak hook keys are loud, not fatal; that hook a
     const out = await readUntil(child.stdout, /ExpresSync listening/);
     const errors = out.split("\n").filter((l) => l.includes('"level":"ERROR"'))
       .map((l) => JSON.parse(l));
+    // Hubject's secret is not set here: fail-closed, loud, and its endpoint answers 401.
     assert.deepEqual(
       errors.map((e) => [e.properties.variable, e.properties.problem]),
-      [["STEVE_PREAUTH_HMAC_KEY", "too short"]],
+      [["STEVE_PREAUTH_HMAC_KEY", "too short"], ["HUBJECT_WEBHOOK_SECRET", "not set"]],
     );
     assert.ok(!out.includes("too-short"), "the key itself is never logged");
 
@@ -100,6 +101,14 @@ Deno.test("startup - missing and weak hook keys are loud, not fatal; that hook a
     });
     assert.equal(ok.status, 200);
     await ok.body?.cancel();
+    const pnc = JSON.stringify({ eventId: "e-1", eventType: "root.cert.added", payload: {} });
+    const refused = await fetch(`http://127.0.0.1:${port}/api/pnc/webhooks`, {
+      method: "POST",
+      headers: { "x-hubject-signature": `sha256=${await signBody(good, pnc)}` },
+      body: pnc,
+    });
+    assert.equal(refused.status, 401);
+    await refused.body?.cancel();
   } finally {
     child.kill("SIGTERM");
     const status = await child.status;

@@ -15,10 +15,13 @@ export function requireAdmin() {
 /** Pages that open without a login: the login form and the first-admin setup link. */
 const PUBLIC_ADMIN_PAGES = new Set(["/admin/login", "/admin/setup"]);
 
+/** True for the admin pages that open without a login. */
+export const isPublicAdminPage = (path: string): boolean => PUBLIC_ADMIN_PAGES.has(path);
+
 /** Admin pages: without an admin login, go to the login form (and come back after). */
 export function requireAdminPage() {
   return async (c: AppContext, next: () => Promise<void>) => {
-    if (PUBLIC_ADMIN_PAGES.has(c.req.path) || await currentAdmin(c)) {
+    if (isPublicAdminPage(c.req.path) || await currentAdmin(c)) {
       return await next();
     }
     if (c.req.method !== "GET") return c.redirect("/admin/login", 303);

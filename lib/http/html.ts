@@ -2,11 +2,12 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { VNode } from "preact";
+import { h, type VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppContext } from "../app_deps.ts";
 import { logger } from "../logging.ts";
+import { AdminNavContext } from "./admin_nav.ts";
 
 const BUNDLE = fileURLToPath(
   new URL("../static/build/islands.js", import.meta.url),
@@ -31,7 +32,12 @@ export function renderPage(
   status: ContentfulStatusCode = 200,
   headers: Record<string, string> = {},
 ): Response {
-  return c.html("<!doctype html>" + renderToString(page), status, {
+  // The nav's counts, when this request counted them (admin pages), reach it through context.
+  const adminNav = c.get("adminNav");
+  const tree = adminNav
+    ? h(AdminNavContext.Provider, { value: adminNav, children: page }) as VNode
+    : page;
+  return c.html("<!doctype html>" + renderToString(tree), status, {
     "cache-control": "no-store",
     ...headers,
   });

@@ -8,6 +8,8 @@ import { type HmacSubtle, resetHmacKeyCache, signBody } from "../../lib/signed_r
 
 export const PREAUTH_KEY = "preauth-test-key-0123456789abcdef0123456789";
 export const METER_KEY = "metervalue-test-key-0123456789abcdef01234567";
+export const HUBJECT_SECRET = "hubject-test-secret-0123456789abcdef";
+export const HUBJECT_PREVIOUS_SECRET = "hubject-old-secret-0123456789abcdef";
 export const ADMIN_TOKEN = "admin-test-token-0123456789abcdef";
 
 export interface TestApp extends RunningServer, AsyncDisposable {
@@ -27,6 +29,7 @@ export async function startTestApp(options: {
   const config: Config = loadConfig({
     STEVE_PREAUTH_HMAC_KEY: PREAUTH_KEY,
     STEVE_METERVALUE_HMAC_KEY: METER_KEY,
+    HUBJECT_WEBHOOK_SECRET: HUBJECT_SECRET,
     ADMIN_API_TOKEN: ADMIN_TOKEN,
     PUBLIC_BASE_URL: "http://charge.example.test",
     ...options.env,
@@ -82,6 +85,27 @@ export async function signedPost(
       ...headers,
     },
     body,
+  });
+}
+
+/**
+ * POSTs a Hubject Plug&Charge event to /api/pnc/webhooks, signed as Hubject
+ * does: `sha256=<hex>` in X-Hubject-Signature unless told otherwise.
+ */
+export async function pncPost(
+  app: { url: string },
+  body: unknown,
+  options: { secret?: string; header?: string; bareHex?: boolean } = {},
+): Promise<Response> {
+  const raw = typeof body === "string" ? body : JSON.stringify(body);
+  const hex = await signBody(options.secret ?? HUBJECT_SECRET, raw);
+  return await fetch(`${app.url}/api/pnc/webhooks`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      [options.header ?? "X-Hubject-Signature"]: options.bareHex ? hex : `sha256=${hex}`,
+    },
+    body: raw,
   });
 }
 
