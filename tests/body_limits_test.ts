@@ -7,22 +7,9 @@ import assert from "node:assert/strict";
 import { AppError } from "../lib/errors.ts";
 import { BODY_LIMITS, readBoundedBody } from "../lib/http/request_body.ts";
 import { signBody } from "../lib/signed_request.ts";
+import { bodyOf } from "./_support/bodies.ts";
 import { databaseFingerprint, forEachDatabase } from "./_support/db.ts";
 import { ADMIN_TOKEN, jsonOf, PREAUTH_KEY, startTestApp, type TestApp } from "./_support/app.ts";
-
-/** `size` bytes of `fill`, sent either with a Content-Length or as a chunked stream. */
-function bodyOf(size: number, chunked: boolean, prefix = ""): BodyInit {
-  const text = prefix + "x".repeat(size - prefix.length);
-  const bytes = new TextEncoder().encode(text);
-  if (!chunked) return bytes;
-  let offset = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(c) {
-      if (offset >= bytes.length) return c.close();
-      c.enqueue(bytes.slice(offset, offset += 4096));
-    },
-  });
-}
 
 interface Family {
   name: string;

@@ -8,6 +8,7 @@ import type { LogRecord } from "@logtape/logtape";
 import { setupLogging, teardownLogging } from "../lib/logging.ts";
 import { ENV_SIGNED_ENDPOINT_LIST } from "../lib/signed_endpoints.ts";
 import { signBody } from "../lib/signed_request.ts";
+import { bodyOf } from "./_support/bodies.ts";
 import { databaseFingerprint, forEachDatabase } from "./_support/db.ts";
 import { jsonOf, METER_KEY, PREAUTH_KEY, signedPost, startTestApp } from "./_support/app.ts";
 
@@ -182,15 +183,7 @@ function rejectRows(hook: HookCase): RejectRow[] {
     {
       name: "body one byte over 64 KiB (chunked, no length)",
       send: async (url) => {
-        const chunk = new TextEncoder().encode("x".repeat(hook.limit / 4));
-        const chunks = [chunk, chunk, chunk, chunk, new TextEncoder().encode("x")];
-        const stream = new ReadableStream<Uint8Array>({
-          pull(c) {
-            const next = chunks.shift();
-            if (next) c.enqueue(next);
-            else c.close();
-          },
-        });
+        const stream = bodyOf(hook.limit + 1, true);
         return raw(url, stream, {
           [hook.header]: await signBody(hook.key, "x"),
         });

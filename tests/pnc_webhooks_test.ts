@@ -11,6 +11,7 @@ import { hashForLog, setupLogging, teardownLogging } from "../lib/logging.ts";
 import { signBody } from "../lib/signed_request.ts";
 import { PNC_EVENT_TYPES } from "../lib/pnc/event_types.ts";
 import { csrfOf, loggedInAdmin } from "./_support/admin_web.ts";
+import { bodyOf } from "./_support/bodies.ts";
 import { databaseFingerprint, forEachDatabase, openTestDatabase } from "./_support/db.ts";
 import {
   HUBJECT_PREVIOUS_SECRET,
@@ -80,15 +81,7 @@ const ROWS: RejectRow[] = [
   {
     name: "body one byte over 256 KiB (chunked, no length)",
     send: async (url) => {
-      const chunk = new TextEncoder().encode("x".repeat(LIMIT / 4));
-      const chunks = [chunk, chunk, chunk, chunk, new TextEncoder().encode("x")];
-      const stream = new ReadableStream<Uint8Array>({
-        pull(c) {
-          const next = chunks.shift();
-          if (next) c.enqueue(next);
-          else c.close();
-        },
-      });
+      const stream = bodyOf(LIMIT + 1, true);
       return raw(url, stream, { "X-Hubject-Signature": `sha256=${await hexOf("x")}` });
     },
     status: 413,
