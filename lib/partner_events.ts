@@ -24,9 +24,10 @@ import {
   parseSignedJson,
   signatureRefusal,
   type SigningTerms,
+  type UnauthorizedReason,
   verifySignedBytes,
 } from "./signed_request.ts";
-import { DEFAULT_TOLERANCE, schemeOf } from "./signatures/mod.ts";
+import { DEFAULT_TOLERANCE, parseTimestampedHeader, schemeOf } from "./signatures/mod.ts";
 
 const ENTRY = SIGNED_ENDPOINTS.partnerEvents;
 
@@ -35,6 +36,7 @@ const ENTRY = SIGNED_ENDPOINTS.partnerEvents;
  * `timestamp` and a `timestamped` header's `t` are held to the same one.
  */
 export const REPLAY_WINDOW = DEFAULT_TOLERANCE;
+const NO_WINDOW = Object.freeze({ past: Infinity, future: Infinity });
 
 export interface PartnerEventDeps {
   db: Database;
@@ -66,11 +68,17 @@ export function parseOffsetTimestamp(text: unknown): number | null {
   const [y, mo, d, h, mi, s] = m.slice(1, 7).map((v) => Number(v ?? 0));
   const ms = Number((m[7] ?? "0").padEnd(3, "0").slice(0, 3));
   const offsetMin = m[8] ? 0 : (m[9] === "-" ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
-  if (mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59 || Number(m[10] ?? 0) > 23) return null;
+  if (mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59) return null;
+  if (Number(m[10] ?? 0) > 23 || Number(m[11] ?? 0) > 59) return null; // the offset's hh:mm
   const utc = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   if (new Date(utc).getUTCDate() !== d || d < 1) return null; // 2026-02-30 and the like
   return utc - offsetMin * 60_000;
 }
+
+const idField = z.union([
+  z.string("must be a string or a number").max(255, "must be at most 255 characters"),
+  z.number("must be a string or a number").transform(String),
+]).nullish();
 
 /** Seed 003's inbound body; unknown fields are kept in the stored body. */
 export const partnerEventBody = z.object({
@@ -82,8 +90,9 @@ export const partnerEventBody = z.object({
   ),
   webhook_event_id: z.string("must be a string").min(1, "must not be empty")
     .max(128, "must be at most 128 characters").optional(),
-  user_id: z.string("must be a string").max(255, "must be at most 255 characters").nullish(),
-  zone_id: z.string("must be a string").max(255, "must be at most 255 characters").nullish(),
+  // Devices send UUIDs or numeric ids; both key the dedup hash as their text.
+  user_id: idField,
+  zone_id: idField,
 });
 export type PartnerEventBody = z.infer<typeof partnerEventBody>;
 
@@ -113,7 +122,9 @@ export function partnerSigningTerms(
     scheme,
     secrets: graceOpen ? [partner.secret, partner.previousSecret!] : [partner.secret],
     verify: schemeOf(scheme).verify,
-    options: { subtle, now: () => now.getTime(), toleranceSeconds: REPLAY_WINDOW },
+    // The window of a `timestamped` header's `t` is judged with the body's `timestamp`, in the
+    // replay guard (step 3, after invalid_json), so the scheme here only checks the signature.
+    options: { subtle, now: () => now.getTime(), toleranceSeconds: NO_WINDOW },
   };
 }
 
@@ -143,16 +154,28 @@ export async function receivePartnerEvent(
   );
   const json = parseSignedJson(body);
 
-  // 3. Replay guard (seed 003: it runs before the handler), on `timestamp` alone.
+  // 3. Replay guard (seed 003: it runs before the handler): the body's `timestamp`, and with
+  // `timestamped` the header's signed `t`, must both lie in the window.
   const stamp = typeof json === "object" && json !== null && !Array.isArray(json)
     ? parseOffsetTimestamp((json as Record<string, unknown>).timestamp)
     : null;
   if (stamp === null) throw signatureRefusal(ENTRY, "bad_timestamp", deps.log);
-  if (now.getTime() - stamp > REPLAY_WINDOW.past * 1000) {
-    throw signatureRefusal(ENTRY, "stale_timestamp", deps.log);
-  }
-  if (stamp - now.getTime() > REPLAY_WINDOW.future * 1000) {
-    throw signatureRefusal(ENTRY, "future_timestamp", deps.log);
+  const signedAt = partner.signatureScheme === "timestamped"
+    ? parseTimestampedHeader(request.headers.get(partner.signatureHeader) ?? "")?.ms ?? null
+    : null;
+  const windows = [[stamp, "stale_timestamp", "future_timestamp"], [signedAt, "stale", "future"]];
+  for (
+    const [at, stale, future] of windows as Array<
+      [number | null, UnauthorizedReason, UnauthorizedReason]
+    >
+  ) {
+    if (at === null) continue;
+    if (now.getTime() - at > REPLAY_WINDOW.past * 1000) {
+      throw signatureRefusal(ENTRY, stale, deps.log);
+    }
+    if (at - now.getTime() > REPLAY_WINDOW.future * 1000) {
+      throw signatureRefusal(ENTRY, future, deps.log);
+    }
   }
 
   // 4. Shape.
@@ -169,9 +192,9 @@ export async function receivePartnerEvent(
     now,
   });
   // Partner hash, type and outcome only: bodies carry user and zone ids (seed 003).
+  // Nothing of the body (issue [2/5]): not even its event_type.
   deps.log.info("partner event", {
     partner: partnerHash,
-    eventType: event.event_type,
     outcome: stored ? "processed" : "duplicate",
     previousSecret: secretIndex > 0,
   });

@@ -323,10 +323,25 @@ forEachDatabase(
           body: invalidBody("webhook_event_id"),
         },
         {
-          name: "shape: user_id a number",
-          send: shape({ user_id: 7 }),
+          name: "shape: user_id an object",
+          send: shape({ user_id: { id: 7 } }),
           status: 400,
           body: invalidBody("user_id"),
+        },
+        {
+          name: "replay: an offset of +05:99 is no offset",
+          send: shape({ timestamp: "2026-11-29T18:39:00+05:99" }), // 12:00Z if it were read
+          status: 401,
+          body: UNAUTHORIZED,
+        },
+        {
+          name: "timestamped: a stale t on a body that is not JSON is invalid_json (JSON first)",
+          send: async () =>
+            post(app, ts.id, "{not json", {
+              [ts.signatureHeader]: await sign(ts, ts.secret, "{not json", clock, now - 301_000),
+            }),
+          status: 400,
+          body: { error: "invalid_json" },
         },
       ];
 

@@ -22,10 +22,11 @@ export const AdminNavContext = createContext<AdminNavCounts>({ pncNeedsAction: n
  */
 export function adminNavCounts() {
   return async (c: AppContext, next: () => Promise<void>) => {
-    if (!isPublicAdminPage(c.req.path)) {
-      c.set("adminNav", {
-        pncNeedsAction: await countPncEventsNeedingAction(c.get("deps")),
-      });
+    // Only pages that render the nav count; a form post redirects and renders nothing.
+    if (c.req.method === "GET" && !isPublicAdminPage(c.req.path)) {
+      // A badge is not worth a failed page: without the count the nav shows none.
+      const pncNeedsAction = await countPncEventsNeedingAction(c.get("deps")).catch(() => null);
+      c.set("adminNav", { pncNeedsAction });
     }
     await next();
   };

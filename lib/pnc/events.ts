@@ -114,7 +114,7 @@ export function toPncEventView(row: PncEvent): PncEventView {
 }
 
 /** How many events the admin API and page list at most (the newest). */
-export const PNC_EVENT_LIST_LIMIT = 500;
+export const PNC_EVENT_LIST_LIMIT = 100;
 
 /**
  * Events newest first: all of them, or with `needsAction` only those still

@@ -7,6 +7,8 @@ import { matchingSecret, signHmacSha256 } from "./hmac.ts";
 import { failed, matched, type SchemeOptions, type SignatureCheck } from "./result.ts";
 
 const HEX = /^[0-9a-fA-F]*$/;
+/** 32 bytes of HMAC-SHA256 as hex, nothing around it (either case). */
+export const HEX_64 = /^[0-9a-fA-F]{64}$/;
 
 /** Decodes hex (either case); null when the length is odd or a character is not hex. */
 export function decodeHex(hex: string): Uint8Array<ArrayBuffer> | null {
@@ -36,8 +38,9 @@ export async function verifyHex(
 ): Promise<SignatureCheck> {
   if (signature === "") return failed("missing_signature");
   if (secrets.length === 0) return failed("no_secret");
-  const mac = decodeHex(signature);
-  if (!mac) return failed("malformed");
+  // HMAC-SHA256 is 32 bytes: anything but exactly 64 hex characters is malformed.
+  if (!HEX_64.test(signature)) return failed("malformed");
+  const mac = decodeHex(signature)!;
   // Constant-time compare inside Web Crypto; the key is imported once per secret.
   const index = await matchingSecret(mac, body, secrets, options.subtle ?? crypto.subtle);
   return index < 0 ? failed("mismatch") : matched(index);

@@ -63,7 +63,11 @@ const failures: Array<[string, (sig: string) => [string, string, string[]], stri
   ["sha256= prefix", (sig) => [`sha256=${sig}`, BODY, [KEY]], "malformed"],
   ["one byte of the body changed", (sig) => [sig, BODY + " ", [KEY]], "mismatch"],
   ["another secret", (sig) => [sig, BODY, ["n".repeat(40)]], "mismatch"],
-  ["signature truncated to 31 bytes", (sig) => [sig.slice(2), BODY, [KEY]], "mismatch"],
+  ["signature truncated to 31 bytes (62 hex)", (sig) => [sig.slice(2), BODY, [KEY]], "malformed"],
+  ["66 hex", (sig) => [sig + "00", BODY, [KEY]], "malformed"],
+  ["one flipped digit", (sig) => [sig.slice(0, -1) + (sig.endsWith("0") ? "1" : "0"), BODY, [
+    KEY,
+  ]], "mismatch"],
 ];
 for (const [name, change, reason] of failures) {
   Deno.test(`verifyHex - ${name} is ${reason}`, async () => {

@@ -4,13 +4,11 @@
  * the secret's UTF-8 bytes. Exactly 64 hex characters after the prefix, either
  * case; anything else is malformed.
  */
-import { decodeHex, encodeHex } from "./hex.ts";
+import { decodeHex, encodeHex, HEX_64 } from "./hex.ts";
 import { matchingSecret, signHmacSha256 } from "./hmac.ts";
 import { failed, matched, type SchemeOptions, type SignatureCheck } from "./result.ts";
 
 const PREFIX = "sha256=";
-/** 32 bytes of HMAC-SHA256 as hex, nothing around it. */
-export const HEX_64 = /^[0-9a-fA-F]{64}$/;
 
 /**
  * Verifies `sha256=<hex>` (or, with `bareHex`, `<hex>` alone) against each

@@ -9,7 +9,7 @@
  * any one `v1` matching is enough (senders list several while rotating); a
  * `v1` that is not 64 hex and entries of unknown names are skipped.
  */
-import { decodeHex, encodeHex } from "./hex.ts";
+import { decodeHex, encodeHex, HEX_64 } from "./hex.ts";
 import { bytesEqual, hmacSha256Cached, signHmacSha256 } from "./hmac.ts";
 import {
   DEFAULT_TOLERANCE,
@@ -18,7 +18,6 @@ import {
   type SchemeOptions,
   type SignatureCheck,
 } from "./result.ts";
-import { HEX_64 } from "./sha256.ts";
 
 const DIGITS = /^[0-9]+$/;
 const encoder = new TextEncoder();
