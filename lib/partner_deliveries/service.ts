@@ -51,8 +51,9 @@ export function createPartnerDeliveries(
     owner: deps.instanceId,
     log: logger("PartnerDeliveries"),
     retrySchedule: deps.config.partnerWebhookRetrySchedule,
-    // Twice the timeout and a margin: the lease outlives any attempt it covers.
-    leaseMs: 2 * timeoutMs + 30_000,
+    // As the Lago worker: three timeouts (and a margin for signing and settling), so the
+    // lease outlives any attempt it covers, while a dead instance's lease ends soon.
+    leaseMs: 3 * timeoutMs + 5_000,
   };
   return {
     worker,
