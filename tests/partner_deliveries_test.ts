@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import canonicalize from "canonicalize";
 import { ManualClock } from "../lib/clock.ts";
 import { schemeOf } from "../lib/signatures/mod.ts";
+import { STOP_WAIT_MS } from "../lib/partner_deliveries/worker.ts";
 import { forEachDatabase } from "./_support/db.ts";
 import { jsonOf, pncPost, startTestApp, type TestApp, uniqueId } from "./_support/app.ts";
 import {
@@ -312,6 +313,37 @@ forEachDatabase("partner deliveries - every outcome over real HTTP", async (t, d
     assert.equal(d.status, "failed");
     assert.match(d.lastError, /^blocked_destination/);
   });
+
+  await t.step(
+    "stopping the worker mid-attempt returns within STOP_WAIT_MS (shutdown has 4 s)",
+    async () => {
+      await using _p = await partnerAt(app, fake);
+      const worker = app.deps.partnerDeliveries.worker;
+      const send = worker.send;
+      let release: (() => void) | undefined;
+      let started: () => void = () => {};
+      const inFlight = new Promise<void>((resolve) => started = resolve);
+      worker.send = () => {
+        started();
+        return new Promise((resolve) =>
+          release = () => resolve({ kind: "network", error: "stopped", ms: 1 })
+        );
+      };
+      try {
+        await pncActionNeeded(app);
+        const stop = app.deps.partnerDeliveries.start({ idleMs: 10 });
+        await inFlight;
+        const t0 = performance.now();
+        await stop();
+        const waited = performance.now() - t0;
+        assert.ok(waited >= STOP_WAIT_MS - 50 && waited < STOP_WAIT_MS + 1_000, `${waited} ms`);
+      } finally {
+        release?.();
+        worker.send = send;
+        await new Promise((r) => setTimeout(r, 200)); // the abandoned round settles
+      }
+    },
+  );
 
   await t.step("ping: one signed ping now, answered with ok, status, error, ms", async () => {
     await using p = await partnerAt(app, fake);

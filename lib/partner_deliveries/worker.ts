@@ -23,6 +23,8 @@ import { nextRetryDelayMs } from "./retry.ts";
 import type { SendOnce, SendResult } from "./transport.ts";
 
 export const PARTNER_BATCH_LIMIT = 50;
+/** How long stopping the worker waits for the attempts in flight. */
+export const STOP_WAIT_MS = 2_500;
 
 export interface PartnerWorkerDeps {
   db: Database;
@@ -240,11 +242,20 @@ export function startPartnerWorker(deps: PartnerWorkerDeps, options: { idleMs?: 
     }
   })();
   return {
-    /** Ends the loop after the round in flight (its attempts are settled, not stranded). */
+    /**
+     * Ends the loop after the round in flight, waiting for it at most
+     * `STOP_WAIT_MS` (shutdown has 4 s for every step): an attempt still in
+     * flight then is left to its lease and sent again after it (at least once).
+     */
     async stop() {
       stopped = true;
       wake?.();
-      await loop;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        loop,
+        new Promise<void>((resolve) => timer = setTimeout(resolve, STOP_WAIT_MS)),
+      ]);
+      clearTimeout(timer);
     },
   };
 }
