@@ -167,18 +167,20 @@ async function attempt(deps: PartnerWorkerDeps, d: ClaimedDelivery): Promise<Set
       outcome: settled.outcome,
     });
   if (settled.gone) {
-    await deps.db.transaction(async (tx) => {
-      if (await settle(tx)) {
-        await deactivatePartner(tx, {
-          partnerId: d.partnerId,
-          reason: "its URL answered 410 Gone: fix or confirm the URL, then reactivate",
-          now,
-        });
-      }
+    const deactivated = await deps.db.transaction(async (tx) => {
+      if (!await settle(tx)) return false;
+      await deactivatePartner(tx, {
+        partnerId: d.partnerId,
+        reason: "its URL answered 410 Gone: fix or confirm the URL, then reactivate",
+        now,
+      });
+      return true;
     });
-    deps.log.warn("partner deactivated: its URL answered 410", {
-      partner: hashForLog(d.partnerId),
-    });
+    if (deactivated) {
+      deps.log.warn("partner deactivated: its URL answered 410", {
+        partner: hashForLog(d.partnerId),
+      });
+    }
   } else {
     await settle(deps.db);
   }
