@@ -112,6 +112,7 @@ const firstAdmin = await prepareFirstAdmin(
 );
 onStop("maintenance", startMaintenance(deps));
 onStop("billing", deps.billing.start());
+onStop("partner deliveries", deps.partnerDeliveries.start());
 const server = serve(deps, {
   port: config.port,
   onListen: (addr) => {

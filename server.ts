@@ -8,6 +8,8 @@ import type { Database } from "./db/client.ts";
 import { createApp } from "./routes/_app.ts";
 import type { AppDeps } from "./lib/app_deps.ts";
 import { createBilling } from "./lib/billing/service.ts";
+import { createPartnerDeliveries } from "./lib/partner_deliveries/service.ts";
+import type { SendOnce } from "./lib/partner_deliveries/transport.ts";
 import { ChargerRegistry } from "./lib/chargers.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
 import type { Config } from "./lib/config.ts";
@@ -26,6 +28,8 @@ export interface BuildDepsOptions {
   bus?: EventBus;
   subtle?: HmacSubtle;
   sseHeartbeatMs?: number;
+  /** Sends partner webhook attempts; default `fetchTransport` (tests inject their own). */
+  partnerTransport?: SendOnce;
 }
 
 /** Everything a request handler may use, built once from config and an open database. */
@@ -43,17 +47,19 @@ export async function buildDeps(options: BuildDepsOptions): Promise<AppDeps> {
         error: errorSummary(error),
       }),
   });
+  const instanceId = `${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   return {
     config: options.config,
     db: options.db,
     clock,
     bus,
-    billing: createBilling({
+    billing: createBilling({ config: options.config, db: options.db, clock, bus, instanceId }),
+    partnerDeliveries: createPartnerDeliveries({
       config: options.config,
       db: options.db,
       clock,
-      bus,
-      instanceId: `${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
+      instanceId,
+      send: options.partnerTransport,
     }),
     flags,
     hookStats: new HookStats(clock),

@@ -13,6 +13,7 @@ import {
 } from "../lib/partners.ts";
 import { Page } from "./Page.tsx";
 import { SecretDialog } from "./SecretDialog.tsx";
+import { PartnerWebhookFields } from "./PartnerWebhookFields.tsx";
 
 /** The answer to a rotation: the new secret, shown this once. */
 export interface Rotated {
@@ -99,6 +100,8 @@ export function PartnerPage(
             <option value="true" selected={p.active}>Active: events accepted</option>
             <option value="false" selected={!p.active}>Inactive: events answered 410</option>
           </select>
+          {p.deactivatedReason && <p class="warning">Deactivated: {p.deactivatedReason}</p>}
+          <PartnerWebhookFields idPrefix="p" url={p.url} events={p.events} />
           <button type="submit" class="button">Save</button>
         </form>
         <form method="post" action={`${base}/secret`} class="panel">

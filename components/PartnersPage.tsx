@@ -6,6 +6,7 @@ import { renderPage } from "../lib/http/html.ts";
 import { listAllPartners, type PartnerView, toPartnerView } from "../lib/partners.ts";
 import { Page } from "./Page.tsx";
 import { SecretDialog } from "./SecretDialog.tsx";
+import { PartnerWebhookFields } from "./PartnerWebhookFields.tsx";
 
 /** A partner just created: its view and the secret shown this once. */
 export interface CreatedPartner {
@@ -60,6 +61,7 @@ export function PartnersPage({ partners, csrf, buildId, error, created }: Partne
           maxLength={64}
           placeholder="X-ExpresSync-Signature"
         />
+        <PartnerWebhookFields idPrefix="new" />
         <button type="submit" class="button">Create partner</button>
       </form>
       {partners.length === 0 ? <p class="empty">No partners yet.</p> : (

@@ -157,6 +157,12 @@ export const liveSessions = pgTable("live_sessions", {
   lastDeltaMwh: bigint("last_delta_mwh", { mode: "number" }).notNull().default(
     0,
   ),
+  /**
+   * The `version` whose write set `ended_at`: `ended_version = version` in a
+   * write's RETURNING means that very write ended the session (once, under
+   * the row lock), which is when `session.ended` goes out.
+   */
+  endedVersion: bigint("ended_version", { mode: "number" }),
   /** When SteVe's REST API confirmed the tag and start register (null: not yet). */
   resolvedAt: ts("resolved_at"),
   resolveAttempts: integer("resolve_attempts").notNull().default(0),
@@ -329,6 +335,16 @@ export const partners = pgTable("partners", {
   createdAt: ts("created_at").notNull(),
   updatedAt: ts("updated_at").notNull(),
   secretRotatedAt: ts("secret_rotated_at"),
+  /** Where outbound events are POSTed; null: the partner gets none. */
+  url: text("url"),
+  /**
+   * The outbound event names the partner subscribed to. `text[]`, not JSON
+   * text: the meter-values statement picks subscribers in SQL with
+   * `type = any(events)`, with no parsing per row.
+   */
+  events: text("events").array().notNull().default(sql`'{}'::text[]`),
+  /** Why the partner was deactivated automatically (a 410 answer); null otherwise. */
+  deactivatedReason: text("deactivated_reason"),
 }, (t) => [
   check(
     "partners_signature_scheme_check",
@@ -358,3 +374,45 @@ export const partnerEvents = pgTable("partner_events", {
   index("partner_events_received_idx").on(t.partnerId, t.receivedAt),
 ]);
 export type PartnerEventRow = typeof partnerEvents.$inferSelect;
+
+/**
+ * Outbound partner webhooks (issue 13): one row per (event, subscribed
+ * partner), written in the same transaction or statement as its cause.
+ * `event_id` is shared by every partner's copy of one event. `body` holds the
+ * canonical JSON bytes every attempt sends; events born inside the
+ * meter-values statement store their data (`data_json`, PostgreSQL's JSON
+ * text) and get `body` from the first claim, once, then never changed.
+ */
+export const partnerDeliveries = pgTable("partner_deliveries", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  partnerId: uuid("partner_id").notNull().references(() => partners.id, {
+    onDelete: "cascade",
+  }),
+  eventId: uuid("event_id").notNull(),
+  type: text("type").notNull(),
+  body: text("body"),
+  dataJson: text("data_json"),
+  status: text("status").notNull(),
+  attempts: integer("attempts").notNull().default(0),
+  lastStatus: integer("last_status"),
+  lastError: text("last_error"),
+  nextAttemptAt: ts("next_attempt_at").notNull(),
+  leaseOwner: text("lease_owner"),
+  leaseUntil: ts("lease_until"),
+  createdAt: ts("created_at").notNull(),
+  deliveredAt: ts("delivered_at"),
+}, (t) => [
+  check(
+    "partner_deliveries_status_check",
+    sql`${t.status} in ('pending', 'delivered', 'failed')`,
+  ),
+  check("partner_deliveries_body_check", sql`${t.body} is not null or ${t.dataJson} is not null`),
+  // The claim walks due pending rows in order; delivered and failed ones never slow it.
+  index("partner_deliveries_claim_idx").on(t.nextAttemptAt, t.id).where(
+    sql`status = 'pending'`,
+  ),
+  // The admin list: a partner's deliveries, newest first.
+  index("partner_deliveries_partner_idx").on(t.partnerId, t.createdAt, t.id),
+  index("partner_deliveries_event_idx").on(t.eventId),
+]);
+export type PartnerDeliveryRow = typeof partnerDeliveries.$inferSelect;

@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import type { Database } from "../db/client.ts";
 import type { Billing } from "./billing/service.ts";
+import type { PartnerDeliveries } from "./partner_deliveries/service.ts";
 import type { ChargerRegistry } from "./chargers.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
@@ -28,6 +29,8 @@ export interface AppDeps {
   scanPairRateLimiter: RateLimiter;
   /** Lago delivery, SteVe resolution and the reconciliation sweep. */
   billing: Billing;
+  /** The partner webhook worker and the admin's delivery operations. */
+  partnerDeliveries: PartnerDeliveries;
   /** Open SSE streams per login (`SSE_STREAMS_PER_LOGIN`). */
   streams: StreamCounter;
   /** Replaces `crypto.subtle` for HMAC verification (fault tests only). */

@@ -61,6 +61,12 @@ export interface Config {
   steveApi?: { url: string; user: string; password: string };
   reconcileCron: string;
   reconcileLookbackHours: number;
+  /** Partner webhooks may go to `http:` URLs (and, with the SSRF guard, local addresses). */
+  partnerWebhooksAllowLocal: boolean;
+  /** One partner webhook attempt: connect, headers and at most 64 KiB of the answer. */
+  partnerWebhookTimeoutMs: number;
+  /** Seconds between attempts of a partner delivery (each ±20 %); after the last, failed. */
+  partnerWebhookRetrySchedule: number[];
   logLevel: "debug" | "info" | "warning" | "error";
 }
 
@@ -75,6 +81,9 @@ const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) =>
   v === "true" || v === "1" || v === "yes"
 );
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+
+/** Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h. */
+export const DEFAULT_PARTNER_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,50400,72000,86400";
 
 const ENV_SCHEMA = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
@@ -107,6 +116,12 @@ const ENV_SCHEMA = z.object({
   STEVE_API_PASSWORD: z.string().min(1).optional(),
   RECONCILE_CRON: z.string().min(1).default("*/5 * * * *"),
   RECONCILE_LOOKBACK_HOURS: positiveInt(24 * 60).default(48),
+  PARTNER_WEBHOOKS_ALLOW_LOCAL: bool.default(false),
+  PARTNER_WEBHOOK_TIMEOUT_SECONDS: positiveInt(300).default(10),
+  PARTNER_WEBHOOK_RETRY_SCHEDULE: z.string().regex(
+    /^\s*\d+\s*(,\s*\d+\s*)*$/,
+    "must be seconds separated by commas, e.g. 5,300,1800",
+  ).default(DEFAULT_PARTNER_RETRY_SCHEDULE),
   LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
 });
 
@@ -179,6 +194,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       "required with STEVE_API_URL",
     );
   }
+  const retrySchedule = e.PARTNER_WEBHOOK_RETRY_SCHEDULE.split(",").map((n) => Number(n.trim()));
+  if (retrySchedule.length > 20 || retrySchedule.some((n) => n < 1 || n > 7 * 86_400)) {
+    throw new ConfigError(
+      "PARTNER_WEBHOOK_RETRY_SCHEDULE",
+      "must be 1 to 20 steps, each 1 to 604800 seconds",
+    );
+  }
   if (!isValidCron(e.RECONCILE_CRON)) {
     throw new ConfigError("RECONCILE_CRON", "not a cron expression");
   }
@@ -219,6 +241,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       : undefined,
     reconcileCron: e.RECONCILE_CRON,
     reconcileLookbackHours: e.RECONCILE_LOOKBACK_HOURS,
+    partnerWebhooksAllowLocal: e.PARTNER_WEBHOOKS_ALLOW_LOCAL,
+    partnerWebhookTimeoutMs: e.PARTNER_WEBHOOK_TIMEOUT_SECONDS * 1000,
+    partnerWebhookRetrySchedule: retrySchedule,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -124,3 +124,38 @@ Deno.test("config - Hubject's secret: 16 characters suffice, the previous one al
     problem: "weak_key",
   });
 });
+
+Deno.test("config - partner webhooks: defaults, and a bad value names its variable", () => {
+  const c = loadConfig({});
+  assert.equal(c.partnerWebhooksAllowLocal, false);
+  assert.equal(c.partnerWebhookTimeoutMs, 10_000);
+  assert.deepEqual(
+    c.partnerWebhookRetrySchedule,
+    [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
+  );
+  const set = loadConfig({
+    PARTNER_WEBHOOKS_ALLOW_LOCAL: "true",
+    PARTNER_WEBHOOK_TIMEOUT_SECONDS: "3",
+    PARTNER_WEBHOOK_RETRY_SCHEDULE: " 1, 2 ,3",
+  });
+  assert.deepEqual(
+    [set.partnerWebhooksAllowLocal, set.partnerWebhookTimeoutMs, set.partnerWebhookRetrySchedule],
+    [true, 3000, [1, 2, 3]],
+  );
+  for (
+    const [variable, value] of [
+      ["PARTNER_WEBHOOK_RETRY_SCHEDULE", "5,,10"],
+      ["PARTNER_WEBHOOK_RETRY_SCHEDULE", "5,-1"],
+      ["PARTNER_WEBHOOK_RETRY_SCHEDULE", "0,5"],
+      ["PARTNER_WEBHOOK_RETRY_SCHEDULE", "soon"],
+      ["PARTNER_WEBHOOK_TIMEOUT_SECONDS", "0"],
+      ["PARTNER_WEBHOOKS_ALLOW_LOCAL", "maybe"],
+    ]
+  ) {
+    assert.throws(
+      () => loadConfig({ [variable]: value }),
+      (e: unknown) => e instanceof ConfigError && e.variable === variable,
+      `${variable}=${value}`,
+    );
+  }
+});

@@ -11,6 +11,7 @@
 export const ERROR_STATUS = {
   invalid_body: 400,
   invalid_json: 400,
+  blocked_destination: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -93,5 +94,7 @@ export function formMessage(
 
 const FORM_MESSAGES: Partial<Record<ErrorCode, string>> = {
   not_found: "Not found: it may have been removed.",
+  blocked_destination:
+    "Webhook URL: refused; use an absolute https: URL without a user name or password.",
   unknown_charger: "No such charger: it may have been removed.",
 };

@@ -22,6 +22,8 @@ import {
 } from "../db/queries/partners.ts";
 import type { Clock } from "./clock.ts";
 import { AppError } from "./errors.ts";
+import { PARTNER_EVENT_TYPES } from "./partner_deliveries/events.ts";
+import type { PartnerUrlCheck } from "./partner_url.ts";
 import { SIGNED_ENDPOINTS } from "./signed_endpoints.ts";
 import { parseWith } from "./validation.ts";
 
@@ -33,6 +35,8 @@ export interface PartnerDeps {
   clock: Clock;
   /** `PUBLIC_BASE_URL`, no trailing slash: the inbound URL handed to a partner starts with it. */
   publicBaseUrl: string;
+  /** Judges a webhook URL before it is saved: `checkPartnerUrl` (lib/partner_url.ts) with its deps. */
+  checkUrl: (url: string) => Promise<PartnerUrlCheck>;
 }
 
 const ENTRY = SIGNED_ENDPOINTS.partnerEvents;
@@ -105,19 +109,55 @@ export const signatureHeaderName = z.string().trim()
 const partnerName = z.string().trim().min(1, "must not be empty")
   .max(200, "must be at most 200 characters");
 
+const KNOWN_EVENTS: ReadonlySet<string> = new Set(PARTNER_EVENT_TYPES);
+
+/** Outbound events a partner subscribes to: a non-empty set of known names (duplicates dropped). */
+export const partnerEventNames = z.array(z.string("must be event names"), "must be a list")
+  .min(1, "must name at least one event")
+  .max(PARTNER_EVENT_TYPES.length * 4, "has too many entries")
+  .superRefine((names, ctx) => {
+    const unknown = names.find((n) => !KNOWN_EVENTS.has(n));
+    if (unknown !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `has an unknown event; known: ${PARTNER_EVENT_TYPES.join(", ")}`,
+      });
+    }
+  })
+  .transform((names) => PARTNER_EVENT_TYPES.filter((n) => names.includes(n)));
+
+/** A webhook URL as typed; {@link PartnerDeps.checkUrl} judges it before it is saved. */
+const partnerUrl = z.string("must be a URL").trim().min(1, "must not be empty")
+  .max(2048, "must be at most 2048 characters");
+
 /** `POST /api/admin/partners`. */
 export const NewPartnerInput = z.object({
   name: partnerName,
   signatureScheme: z.enum(PARTNER_SCHEMES, "must be sha256 or timestamped").optional(),
   signatureHeader: signatureHeaderName.optional(),
+  url: partnerUrl.nullable().optional(),
+  events: partnerEventNames.optional(),
 });
 
-/** `PUT /api/admin/partners/:id`: omitted fields stay as they are. */
+/** `PUT /api/admin/partners/:id`: omitted fields stay as they are; `url: null` removes it. */
 export const PartnerChangesInput = z.object({
   name: partnerName.optional(),
   signatureHeader: signatureHeaderName.optional(),
   active: z.boolean("must be true or false").optional(),
+  url: partnerUrl.nullable().optional(),
+  events: partnerEventNames.optional(),
 });
+
+/** The URL to save: null or undefined as given, else as {@link PartnerDeps.checkUrl} accepts it. */
+async function checkedUrl(
+  deps: PartnerDeps,
+  url: string | null | undefined,
+): Promise<string | null | undefined> {
+  if (url === null || url === undefined) return url;
+  const check = await deps.checkUrl(url);
+  if (!check.ok) throw new AppError("blocked_destination", { field: "url" });
+  return check.url;
+}
 
 /** `POST /api/admin/partners/:id/secret`. */
 export const RotationInput = z.discriminatedUnion("mode", [
@@ -137,6 +177,12 @@ export interface PartnerView {
   signatureScheme: PartnerScheme;
   signatureHeader: string;
   active: boolean;
+  /** Why it was deactivated automatically (a 410 from its URL); null otherwise. */
+  deactivatedReason: string | null;
+  /** Where its subscribed events are POSTed; null: none are sent. */
+  url: string | null;
+  /** The outbound events it subscribed to. */
+  events: string[];
   /** Where the partner posts its events: hand this over with the secret. */
   inboundUrl: string;
   createdAt: string;
@@ -165,6 +211,9 @@ export function toPartnerView(deps: Pick<PartnerDeps, "publicBaseUrl">, p: Partn
     signatureScheme: p.signatureScheme as PartnerScheme,
     signatureHeader: p.signatureHeader,
     active: p.active,
+    deactivatedReason: p.deactivatedReason,
+    url: p.url,
+    events: p.events,
     inboundUrl: inboundUrlOf(deps.publicBaseUrl, p.id),
     createdAt: p.createdAt.toISOString(),
     secretRotatedAt: p.secretRotatedAt?.toISOString() ?? null,
@@ -201,7 +250,11 @@ export async function createPartner(
   deps: PartnerDeps,
   input: unknown,
 ): Promise<{ partner: Partner; secret: string }> {
-  const { name, signatureScheme, signatureHeader } = parseWith(NewPartnerInput, input);
+  const { name, signatureScheme, signatureHeader, url, events } = parseWith(
+    NewPartnerInput,
+    input,
+  );
+  const savedUrl = await checkedUrl(deps, url);
   const secret = newPartnerSecret();
   const partner = await insertPartner(deps.db, {
     id: crypto.randomUUID(),
@@ -209,6 +262,8 @@ export async function createPartner(
     signatureScheme: signatureScheme ?? ENTRY.scheme,
     signatureHeader: signatureHeader ?? ENTRY.headers[0],
     secret,
+    url: savedUrl ?? null,
+    events: events ?? [],
     now: deps.clock.now(),
   });
   return { partner, secret };
@@ -232,8 +287,10 @@ export async function requirePartner(deps: { db: Database }, id: unknown): Promi
 }
 
 /**
- * Changes a partner's name, signature header or active flag; omitted fields
- * stay. `not_found` for an unknown id, `invalid_body` naming the field.
+ * Changes a partner's name, signature header, active flag, webhook URL or
+ * subscribed events; omitted fields stay. Reactivating releases the
+ * deliveries that waited. `not_found` for an unknown id, `invalid_body`
+ * naming the field, `blocked_destination` for a URL that may not be saved.
  */
 export async function changePartner(
   deps: PartnerDeps,
@@ -242,9 +299,11 @@ export async function changePartner(
 ): Promise<Partner> {
   if (!isPartnerId(id)) throw new AppError("not_found");
   const changes = parseWith(PartnerChangesInput, input);
+  const url = await checkedUrl(deps, changes.url);
   const partner = await updatePartner(deps.db, {
     id: id.toLowerCase(),
     ...changes,
+    url,
     now: deps.clock.now(),
   });
   if (!partner) throw new AppError("not_found");
@@ -286,4 +345,17 @@ export async function partnerEvents(
 ): Promise<PartnerEvent[]> {
   const partner = await requirePartner(deps, id);
   return await listPartnerEvents(deps.db, { partnerId: partner.id, limit: PARTNER_EVENTS_SHOWN });
+}
+
+/**
+ * The webhook fields of a partner form as the API takes them: an empty URL
+ * is none (null), no event ticked leaves the subscription out (it must not
+ * be empty; clearing the URL stops the events).
+ */
+export function webhookFormFields(
+  form: Record<string, unknown>,
+): { url: unknown; events: unknown } {
+  const url = typeof form.url === "string" && form.url.trim() === "" ? null : form.url;
+  const ticked = form.events === undefined ? [] : [form.events].flat();
+  return { url, events: ticked.length ? ticked : undefined };
 }

@@ -25,6 +25,7 @@ import { AppError } from "./errors.ts";
 import type { EventBus } from "./event_bus.ts";
 import { sseResponse } from "./sse.ts";
 import { newToken, tokenHash } from "./tokens.ts";
+import { queuePartnerEvent } from "./partner_deliveries/outbox.ts";
 
 export type PairStatus = StoredPairStatus;
 
@@ -145,8 +146,8 @@ export async function cancelScanPair(
 
 /**
  * Logs the browser in as the owner of the tag that matched its pair. The pair
- * is consumed (it logs in once) and a customer session is stored, in one
- * transaction. A tag without a customer cancels the pair (so the customer can
+ * is consumed (it logs in once), a customer session is stored and
+ * `scan.login` is queued for subscribed partners, in one transaction. A tag without a customer cancels the pair (so the customer can
  * arm again and try another card) and answers 404 unknown_tag.
  */
 export async function loginWithScanPair(
@@ -174,6 +175,16 @@ export async function loginWithScanPair(
         tokenHash: tokenHash(sessionToken),
         customerId: finished.customer.id,
         expiresAt,
+        now,
+      });
+      await queuePartnerEvent(tx, {
+        type: "scan.login",
+        data: {
+          chargeBoxId: pair.chargeBoxId,
+          customerId: finished.customer.id,
+          customerName: finished.customer.name,
+          at: now.toISOString(),
+        },
         now,
       });
     }

@@ -9,6 +9,7 @@ import { type MeterValuesBody, meterValuesBody, type MeterValuesDeps } from "./m
 import { type PreAuthorizeBody, preAuthorizeBody, type PreAuthorizeDeps } from "./pre_authorize.ts";
 import type { PartnerEventDeps } from "./partner_events.ts";
 import type { PartnerDeps } from "./partners.ts";
+import { checkPartnerUrl } from "./partner_url.ts";
 import { type PncDeps, type PncWebhookBody, pncWebhookBody } from "./pnc/events.ts";
 import type { ScanPairDeps } from "./scan_pairs.ts";
 import { SIGNED_ENDPOINTS } from "./signed_endpoints.ts";
@@ -78,7 +79,13 @@ export function createServices(deps: AppDeps): Services {
       clock: deps.clock,
       ttlSeconds: deps.config.scanPairTtlSeconds,
     },
-    partners: { db: deps.db, clock: deps.clock, publicBaseUrl: deps.config.publicBaseUrl },
+    partners: {
+      db: deps.db,
+      clock: deps.clock,
+      publicBaseUrl: deps.config.publicBaseUrl,
+      checkUrl: (url) =>
+        checkPartnerUrl(url, { allowLocal: deps.config.partnerWebhooksAllowLocal }),
+    },
     partnerEvents: {
       db: deps.db,
       clock: deps.clock,

@@ -13,6 +13,9 @@ import * as adminPartners from "./api/admin/partners.ts";
 import * as adminPartner from "./api/admin/partners/[id].ts";
 import * as adminPartnerEvents from "./api/admin/partners/[id]/events.ts";
 import * as adminPartnerSecret from "./api/admin/partners/[id]/secret.ts";
+import * as adminPartnerDeliveries from "./api/admin/partners/[id]/deliveries.ts";
+import * as adminPartnerDeliveriesRetry from "./api/admin/partners/[id]/deliveries/retry.ts";
+import * as adminPartnerPing from "./api/admin/partners/[id]/ping.ts";
 import * as adminPncEvents from "./api/admin/pnc/events.ts";
 import * as adminPncEventAcknowledge from "./api/admin/pnc/events/[id]/acknowledge.ts";
 import * as adminLiveSessions from "./api/admin/sessions/live.ts";
@@ -100,6 +103,9 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/api/admin/partners/:id", adminPartner.handler],
   ["/api/admin/partners/:id/secret", adminPartnerSecret.handler],
   ["/api/admin/partners/:id/events", adminPartnerEvents.handler],
+  ["/api/admin/partners/:id/deliveries", adminPartnerDeliveries.handler],
+  ["/api/admin/partners/:id/deliveries/retry", adminPartnerDeliveriesRetry.handler],
+  ["/api/admin/partners/:id/ping", adminPartnerPing.handler],
   ["/api/admin/pnc/events", adminPncEvents.handler],
   ["/api/admin/pnc/events/:id/acknowledge", adminPncEventAcknowledge.handler],
 ];

@@ -103,6 +103,37 @@ const ROWS: Row[] = [
     alert: /Header: is a standard or hop-by-hop header/,
   },
   {
+    name: "creating a partner whose webhook URL carries a password",
+    api: ["POST", "/api/admin/partners", { name: "Gate", url: "https://u:pw@gate.example/" }],
+    page: ["/admin/partners", {
+      name: "Gate",
+      signatureScheme: "sha256",
+      signatureHeader: "",
+      url: "https://u:pw@gate.example/",
+    }],
+    status: 400,
+    error: { error: "blocked_destination", field: "url" },
+    alert: /Webhook URL: refused; use an absolute https: URL/,
+  },
+  {
+    name: "creating a partner subscribed to an unknown event",
+    api: ["POST", "/api/admin/partners", { name: "Gate", events: ["session.paused"] }],
+    page: ["/admin/partners", {
+      name: "Gate",
+      signatureScheme: "sha256",
+      signatureHeader: "",
+      events: "session.paused",
+    }],
+    status: 400,
+    error: {
+      error: "invalid_body",
+      field: "events",
+      message:
+        "has an unknown event; known: session.started, session.ended, scan.login, pnc.action_needed",
+    },
+    alert: /Events: has an unknown event/,
+  },
+  {
     name: "creating a partner without a name",
     api: ["POST", "/api/admin/partners", { name: " " }],
     page: ["/admin/partners", { name: " ", signatureScheme: "sha256", signatureHeader: "" }],

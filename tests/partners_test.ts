@@ -15,12 +15,15 @@ const START = new Date("2026-11-29T12:00:00.000Z");
 const PARTNER_KEYS = [
   "active",
   "createdAt",
+  "deactivatedReason",
+  "events",
   "id",
   "inboundUrl",
   "name",
   "previousSecretValidUntil",
   "secretRotatedAt",
   "signatureHeader",
+  "url",
   "signatureScheme",
 ].sort();
 
@@ -56,6 +59,9 @@ forEachDatabase("partners API - create, read, change; the secret is shown once",
           signatureScheme: "sha256",
           signatureHeader: "X-ExpresSync-Signature",
           active: true,
+          deactivatedReason: null,
+          url: null,
+          events: [],
           inboundUrl: `http://charge.example.test/api/partners/${created.id}/events`,
           createdAt: START.toISOString(),
           secretRotatedAt: null,
@@ -337,6 +343,41 @@ forEachDatabase(
         false,
       ]);
     });
+
+    await t.step(
+      "the settings form sets the webhook URL and events; an empty URL removes it",
+      async () => {
+        const res = await browser.form(`/admin/partners/${id}`, {
+          _csrf,
+          name: "Renamed",
+          signatureHeader: "X-Gate-Signature",
+          active: "true",
+          url: "https://gate.example/hooks",
+          events: "scan.login",
+        });
+        assert.equal(res.status, 303);
+        await res.body?.cancel();
+        const view = await jsonOf(await app.admin("GET", `/api/admin/partners/${id}`));
+        assert.deepEqual([view.body.url, view.body.events], [
+          "https://gate.example/hooks",
+          ["scan.login"],
+        ]);
+        const html = await (await browser.get(`/admin/partners/${id}`)).text();
+        assert.match(html, /value="https:\/\/gate\.example\/hooks"/);
+        assert.match(html, /name="events" value="scan\.login" checked/);
+        const cleared = await browser.form(`/admin/partners/${id}`, {
+          _csrf,
+          name: "Renamed",
+          signatureHeader: "X-Gate-Signature",
+          active: "true",
+          url: "",
+        });
+        assert.equal(cleared.status, 303);
+        await cleared.body?.cancel();
+        const after = await jsonOf(await app.admin("GET", `/api/admin/partners/${id}`));
+        assert.deepEqual([after.body.url, after.body.events], [null, ["scan.login"]]);
+      },
+    );
 
     await t.step(
       "a reserved header is refused on the page as on the API, nothing written",

@@ -15,6 +15,8 @@ export async function insertPartner(
     signatureScheme: "sha256" | "timestamped";
     signatureHeader: string;
     secret: string;
+    url: string | null;
+    events: string[];
     now: Date;
   },
 ): Promise<Partner> {
@@ -35,15 +37,26 @@ export function listPartners(db: Executor): Promise<Partner[]> {
   return db.orm.select().from(partners).orderBy(asc(partners.name), asc(partners.id));
 }
 
-/** Changes the given settings; undefined ones stay as stored. Null when there is no such partner. */
+/**
+ * Changes the given settings; undefined ones stay as stored. Reactivating
+ * clears `deactivated_reason`. Null when there is no such partner.
+ */
 export async function updatePartner(
   db: Executor,
-  args: { id: string; name?: string; signatureHeader?: string; active?: boolean; now: Date },
+  args: {
+    id: string;
+    name?: string;
+    signatureHeader?: string;
+    active?: boolean;
+    url?: string | null;
+    events?: string[];
+    now: Date;
+  },
 ): Promise<Partner | null> {
   const { id, now, ...changes } = args;
   const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
   const [row] = await db.orm.update(partners)
-    .set({ ...set, updatedAt: now })
+    .set({ ...set, ...(args.active ? { deactivatedReason: null } : {}), updatedAt: now })
     .where(eq(partners.id, id))
     .returning();
   return row ?? null;

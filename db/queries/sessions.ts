@@ -117,6 +117,9 @@ export interface SessionReading {
  *   winner's tag.
  * - Concurrent calls for one transaction serialize on the session row
  *   (ON CONFLICT DO UPDATE locks it), so each update reads the latest state.
+ * - Partner events are queued in the same statement: `session.started` by
+ *   the write that inserts the session, `session.ended` by the one write
+ *   that sets its `ended_at` (a repeated Transaction.End queues nothing).
  * - The latest register only moves to a reading that is neither older nor
  *   lower; the start register is the Transaction.Begin reading once one
  *   arrives, else the first usable reading received; energy never decreases.
@@ -177,14 +180,14 @@ export async function recordMeterReading(
       insert into live_sessions as ls (transaction_pk, charge_box_id, connector_id, id_tag,
         customer_id, start_register_mwh, start_from_begin, latest_register_mwh, latest_register_at,
         energy_mwh, last_power_w, last_power_at, started_at, last_reading_at, updated_at, ended_at,
-        resolve_next_at)
+        ended_version, resolve_next_at)
       select ${r.transactionPk}, ${r.chargeBoxId}, ${r.connectorId}, c.id_tag,
         (select customer_id from tags where id_tag = c.id_tag),
         ${register}, ${r.isBegin && r.registerMwh !== null},
         ${register}, case when ${register} is null then null else ${readingAt} end,
         0, ${power}, case when ${power} is null then null else ${readingAt} end,
         ${readingAt}, ${readingAt}, ${at(args.now)}, ${r.ends ? readingAt : sql`null::timestamptz`},
-        ${at(args.now)}
+        ${r.ends ? sql`1::bigint` : sql`null::bigint`}, ${at(args.now)}
       from (select (select id_tag from claimed) as id_tag) c
       where exists (select 1 from inserted)
       on conflict (transaction_pk) do update set
@@ -204,8 +207,12 @@ export async function recordMeterReading(
         last_reading_at = greatest(ls.last_reading_at, excluded.last_reading_at),
         updated_at = excluded.updated_at,
         ended_at = coalesce(ls.ended_at, excluded.ended_at),
+        -- Set by the one write that ends the session (the row lock orders racing Ends).
+        ended_version = case when ls.ended_at is null and excluded.ended_at is not null
+          then ls.version + 1 else ls.ended_version end,
         version = ls.version + 1
-      returning ${SESSION_COLUMNS(sql`ls`)}, ls.last_delta_mwh
+      returning ${SESSION_COLUMNS(sql`ls`)}, ls.last_delta_mwh, ls.ended_version,
+        ls.started_at as started_ts, ls.ended_at as ended_ts
     ), queued as (
       -- The outbox: this change of energy, for Lago, in the same statement as the change.
       insert into usage_events (transaction_pk, event_id, kind, delta_mwh, occurred_at,
@@ -216,10 +223,40 @@ export async function recordMeterReading(
              ${readingAt}, ${at(args.now)}, ${at(args.now)}
       from upserted where last_delta_mwh <> 0
       returning 1
+    ), born as materialized (
+      -- Partner events: session.started when this write inserted the session (version 1),
+      -- session.ended when this write set ended_at. Their data is captured now; the first
+      -- claim turns it into the canonical body (lib/partner_deliveries/worker.ts).
+      select gen_random_uuid() as event_id, e.type, e.ord, e.data
+      from upserted u
+      cross join lateral (values
+        ('session.started', 1, case when u.version = 1 then json_build_object(
+          'transactionPk', u.transaction_pk, 'chargeBoxId', u.charge_box_id,
+          'connectorId', u.connector_id, 'startedAt', ${isoUtc(sql`u.started_ts`)},
+          'customerId', u.customer_id, 'customerName', u.customer_name)::text end),
+        ('session.ended', 2, case when u.ended_version = u.version then json_build_object(
+          'transactionPk', u.transaction_pk, 'chargeBoxId', u.charge_box_id,
+          'connectorId', u.connector_id, 'startedAt', ${isoUtc(sql`u.started_ts`)},
+          'endedAt', ${isoUtc(sql`u.ended_ts`)},
+          'kwh', to_char(round(u.energy_mwh / 1000000.0, 3), 'FM999999999990.000'),
+          'customerId', u.customer_id, 'customerName', u.customer_name)::text end)
+      ) as e(type, ord, data)
+      where e.data is not null
+    ), announced as (
+      -- The partner outbox, one row per subscribed partner with a URL, active or not.
+      insert into partner_deliveries (partner_id, event_id, type, data_json, status, attempts,
+        next_attempt_at, created_at)
+      select p.id, b.event_id, b.type, b.data, 'pending', 0, ${at(args.now)}, ${at(args.now)}
+      from born b join partners p on p.url is not null and b.type = any(p.events)
+      order by b.ord, p.id
+      returning 1
     )
     select * from upserted`);
   return rows[0] ? toSession(rows[0]) : null;
 }
+
+/** A timestamptz as ISO-8601 UTC text, as `Date.prototype.toISOString` spells it. */
+const isoUtc = (t: SQL) => sql`to_char(${t} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * Lago `transaction_id` prefix of a reading's usage event; the energy after

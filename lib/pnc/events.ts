@@ -16,6 +16,7 @@ import type { Clock } from "../clock.ts";
 import { AppError } from "../errors.ts";
 import { errorSummary, hashForLog, type Logger } from "../logging.ts";
 import { pncEventType, type PncRole } from "./event_types.ts";
+import { queuePartnerEvent } from "../partner_deliveries/outbox.ts";
 
 /** What receiving and reviewing events needs. */
 export interface PncDeps {
@@ -55,16 +56,28 @@ export async function receivePncEvent(deps: PncDeps, body: PncWebhookBody): Prom
   // The eventId only as a hash: it may be matched against Hubject's records, never read back.
   const fields = { eventType: body.eventType, eventIdHash: hashForLog(body.eventId) };
   let stored: boolean;
+  const now = deps.clock.now();
   try {
-    stored = await insertPncEventOnce(deps.db, {
-      eventId: body.eventId,
-      eventType: body.eventType,
-      role: known?.role ?? null,
-      message: known?.message ?? null,
-      needsAction: known?.needsAction ?? false,
-      sentAt: body.timestamp ?? null,
-      payloadJson: JSON.stringify(body.payload),
-      now: deps.clock.now(),
+    // An event needing action is announced to subscribed partners in the same transaction.
+    stored = await deps.db.transaction(async (tx) => {
+      const inserted = await insertPncEventOnce(tx, {
+        eventId: body.eventId,
+        eventType: body.eventType,
+        role: known?.role ?? null,
+        message: known?.message ?? null,
+        needsAction: known?.needsAction ?? false,
+        sentAt: body.timestamp ?? null,
+        payloadJson: JSON.stringify(body.payload),
+        now,
+      });
+      if (inserted && known?.needsAction) {
+        await queuePartnerEvent(tx, {
+          type: "pnc.action_needed",
+          data: { eventId: body.eventId, eventType: body.eventType, message: known.message },
+          now,
+        });
+      }
+      return inserted;
     });
   } catch (error) {
     deps.log.error("PnC event not stored: Hubject will retry", {

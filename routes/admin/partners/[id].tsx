@@ -1,10 +1,16 @@
 // Admin: one partner's page; its settings form posts here.
 import type { Handlers } from "../../../lib/app_deps.ts";
 import { AppError, formRefusal } from "../../../lib/errors.ts";
-import { changePartner } from "../../../lib/partners.ts";
+import { changePartner, webhookFormFields } from "../../../lib/partners.ts";
 import { partnerPageResponse } from "../../../components/PartnerPage.tsx";
 
-const LABELS = { name: "Name", signatureHeader: "Signature header", active: "Status" };
+const LABELS = {
+  name: "Name",
+  signatureHeader: "Signature header",
+  active: "Status",
+  url: "Webhook URL",
+  events: "Events",
+};
 
 /** The status select sends "true"/"false"; anything else goes to the rules as is (and is refused). */
 const flag = (value: unknown) => value === "true" ? true : value === "false" ? false : value;
@@ -12,13 +18,14 @@ const flag = (value: unknown) => value === "true" ? true : value === "false" ? f
 export const handler: Handlers = {
   GET: (c) => partnerPageResponse(c),
   async POST(c) {
-    const form = await c.req.parseBody();
+    const form = await c.req.parseBody({ all: true });
     const id = c.req.param("id");
     try {
       await changePartner(c.get("services").partners, id, {
         name: form.name,
         signatureHeader: form.signatureHeader,
         active: flag(form.active),
+        ...webhookFormFields(form),
       });
     } catch (error) {
       if (!(error instanceof AppError) || error.code === "not_found") throw error;

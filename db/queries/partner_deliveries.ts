@@ -1,0 +1,216 @@
+/**
+ * The outbound partner outbox (`partner_deliveries`): queueing an event for
+ * its subscribers, claiming due deliveries with a lease, settling attempts,
+ * and the admin's list and retry.
+ */
+import { type SQL, sql } from "drizzle-orm";
+import type { Executor } from "../client.ts";
+import { at, epochMs, toDate } from "../sql.ts";
+
+/** Statuses of a delivery (the table's check constraint says the same). */
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
+/**
+ * Queues one event for every partner with a URL subscribed to `type`,
+ * active or not (an inactive partner's copies wait for its reactivation).
+ * Run it on the transaction of the change that caused the event. Returns how
+ * many deliveries were queued.
+ */
+export async function insertEventDeliveries(
+  db: Executor,
+  args: { eventId: string; type: string; body: string; now: Date },
+): Promise<number> {
+  const rows = await db.rows(sql`
+    insert into partner_deliveries (partner_id, event_id, type, body, status, attempts,
+      next_attempt_at, created_at)
+    select p.id, ${args.eventId}::uuid, ${args.type}, ${args.body}, 'pending', 0,
+      ${at(args.now)}, ${at(args.now)}
+    from partners p
+    where p.url is not null and ${args.type} = any(p.events)
+    returning 1`);
+  return rows.length;
+}
+
+/** A delivery claimed for one attempt, with what the attempt needs of its partner. */
+export interface ClaimedDelivery {
+  id: number;
+  partnerId: string;
+  eventId: string;
+  type: string;
+  /** The canonical body, or null while only `dataJson` is stored (see the schema). */
+  body: string | null;
+  dataJson: string | null;
+  createdAt: Date;
+  /** Attempts made before this one. */
+  attempts: number;
+  url: string;
+  secret: string;
+  signatureScheme: "sha256" | "timestamped";
+  signatureHeader: string;
+}
+
+/**
+ * Claims up to `limit` due deliveries of active partners for `owner` until
+ * `leaseUntil`, oldest due first. `FOR UPDATE … SKIP LOCKED` keeps two
+ * workers from claiming one row at the same moment, and the lease (longer
+ * than an attempt can take) keeps it theirs while the attempt is in flight;
+ * a worker that dies leaves a lease that expires, so nothing is stranded.
+ * The partner's URL, scheme and secret are read here, at the attempt: a
+ * rotated secret or a fixed URL applies to the next attempt of everything.
+ */
+export async function claimDeliveries(
+  db: Executor,
+  args: { owner: string; now: Date; leaseUntil: Date; limit: number },
+): Promise<ClaimedDelivery[]> {
+  const rows = await db.rows<Record<string, string | number | null>>(sql`
+    with due as (
+      select d.id from partner_deliveries d
+      join partners p on p.id = d.partner_id
+      where d.status = 'pending' and d.next_attempt_at <= ${at(args.now)}
+        and (d.lease_until is null or d.lease_until < ${at(args.now)})
+        and p.active and p.url is not null
+      order by d.next_attempt_at, d.id
+      limit ${args.limit}
+      for update of d skip locked
+    )
+    update partner_deliveries d
+    set lease_owner = ${args.owner}, lease_until = ${at(args.leaseUntil)}
+    from due, partners p
+    where d.id = due.id and p.id = d.partner_id
+    returning d.id, d.partner_id, d.event_id, d.type, d.body, d.data_json, d.attempts,
+      ${epochMs(sql`d.created_at`)} as created_ms, p.url, p.secret, p.signature_scheme,
+      p.signature_header`);
+  return rows.map((r) => ({
+    id: Number(r.id),
+    partnerId: String(r.partner_id),
+    eventId: String(r.event_id),
+    type: String(r.type),
+    body: r.body === null ? null : String(r.body),
+    dataJson: r.data_json === null ? null : String(r.data_json),
+    createdAt: toDate(r.created_ms)!,
+    attempts: Number(r.attempts),
+    url: String(r.url),
+    secret: String(r.secret),
+    signatureScheme: r.signature_scheme as ClaimedDelivery["signatureScheme"],
+    signatureHeader: String(r.signature_header),
+  })).sort((a, b) => a.id - b.id);
+}
+
+/**
+ * Stores the canonical body of an event born in SQL, for all its copies, the
+ * first time only (`body is null`): the text never changes once set, and
+ * racing builders compute the same text anyway.
+ */
+export async function setEventBody(
+  db: Executor,
+  args: { eventId: string; body: string },
+): Promise<void> {
+  await db.rows(sql`
+    update partner_deliveries set body = ${args.body}, data_json = null
+    where event_id = ${args.eventId}::uuid and body is null`);
+}
+
+/** How an attempt ended, for {@link settleDelivery}. */
+export type Settlement =
+  | { status: "delivered" }
+  | { status: "failed"; error: string }
+  | { status: "pending"; error: string; nextAttemptAt: Date };
+
+/**
+ * Records one attempt of this owner's claimed delivery and releases the
+ * lease. A no-op when the lease is no longer this owner's.
+ */
+export async function settleDelivery(
+  db: Executor,
+  args: {
+    id: number;
+    owner: string;
+    now: Date;
+    httpStatus: number | null;
+    outcome: Settlement;
+  },
+): Promise<boolean> {
+  const o = args.outcome;
+  const set: SQL = o.status === "delivered"
+    ? sql`status = 'delivered', delivered_at = ${at(args.now)}, last_error = null`
+    : o.status === "failed"
+    ? sql`status = 'failed', last_error = ${o.error.slice(0, 500)}`
+    : sql`next_attempt_at = ${at(o.nextAttemptAt)}, last_error = ${o.error.slice(0, 500)}`;
+  const rows = await db.rows(sql`
+    update partner_deliveries
+    set ${set}, attempts = attempts + 1, last_status = ${args.httpStatus}::int,
+      lease_owner = null, lease_until = null
+    where id = ${args.id} and lease_owner = ${args.owner} and status = 'pending'
+    returning 1`);
+  return rows.length === 1;
+}
+
+/** Deactivates a partner that answered 410 Gone; its deliveries wait until an admin reactivates it. */
+export async function deactivatePartner(
+  db: Executor,
+  args: { partnerId: string; reason: string; now: Date },
+): Promise<void> {
+  await db.rows(sql`
+    update partners set active = false, deactivated_reason = ${args.reason},
+      updated_at = ${at(args.now)}
+    where id = ${args.partnerId}::uuid`);
+}
+
+/** A delivery as the admin list shows it. */
+export interface DeliveryListItem {
+  id: number;
+  eventId: string;
+  type: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: Date;
+  createdAt: Date;
+  deliveredAt: Date | null;
+}
+
+/** A partner's deliveries, newest first (ties by id), at most `limit`, of one status when given. */
+export async function listDeliveries(
+  db: Executor,
+  args: { partnerId: string; status?: DeliveryStatus; limit: number },
+): Promise<DeliveryListItem[]> {
+  const rows = await db.rows<Record<string, string | number | null>>(sql`
+    select id, event_id, type, status, attempts, last_status, last_error,
+      ${epochMs(sql`next_attempt_at`)} as next_ms, ${epochMs(sql`created_at`)} as created_ms,
+      ${epochMs(sql`delivered_at`)} as delivered_ms
+    from partner_deliveries
+    where partner_id = ${args.partnerId}::uuid
+      ${args.status ? sql`and status = ${args.status}` : sql``}
+    order by created_at desc, id desc
+    limit ${args.limit}`);
+  return rows.map((r) => ({
+    id: Number(r.id),
+    eventId: String(r.event_id),
+    type: String(r.type),
+    status: r.status as DeliveryStatus,
+    attempts: Number(r.attempts),
+    lastStatus: r.last_status === null ? null : Number(r.last_status),
+    lastError: r.last_error === null ? null : String(r.last_error),
+    nextAttemptAt: toDate(r.next_ms)!,
+    createdAt: toDate(r.created_ms)!,
+    deliveredAt: toDate(r.delivered_ms),
+  }));
+}
+
+/**
+ * A partner's failed deliveries (those listed in `ids`, else all) back to
+ * pending, due now, with a fresh schedule. Returns how many.
+ */
+export async function retryFailedDeliveries(
+  db: Executor,
+  args: { partnerId: string; ids?: number[]; now: Date },
+): Promise<number> {
+  const ids = args.ids ? sql`and id = any(${`{${args.ids.join(",")}}`}::bigint[])` : sql``;
+  const rows = await db.rows(sql`
+    update partner_deliveries
+    set status = 'pending', attempts = 0, next_attempt_at = ${at(args.now)}
+    where partner_id = ${args.partnerId}::uuid and status = 'failed' ${ids}
+    returning 1`);
+  return rows.length;
+}

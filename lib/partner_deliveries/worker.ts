@@ -1,0 +1,263 @@
+/**
+ * Sends the partner outbox (issue 13 §3). Several instances may run it:
+ * deliveries are claimed with a lease (`SKIP LOCKED`), so no attempt is sent
+ * by two workers at once, and a crashed worker's lease expires so nothing is
+ * stranded. Each attempt is signed now, with the partner's current secret
+ * and scheme (seed 003: outbound never uses a previous secret); the body is
+ * the stored canonical text, the same bytes on every attempt.
+ */
+import type { Database, Executor } from "../../db/client.ts";
+import {
+  claimDeliveries,
+  type ClaimedDelivery,
+  deactivatePartner,
+  setEventBody,
+  settleDelivery,
+  type Settlement,
+} from "../../db/queries/partner_deliveries.ts";
+import type { Clock } from "../clock.ts";
+import { errorSummary, hashForLog, type Logger } from "../logging.ts";
+import { schemeOf } from "../signatures/mod.ts";
+import { canonicalEventBody } from "./events.ts";
+import { nextRetryDelayMs } from "./retry.ts";
+import type { SendOnce, SendResult } from "./transport.ts";
+
+export const PARTNER_BATCH_LIMIT = 50;
+/** How long stopping the worker waits for the attempts in flight. */
+export const STOP_WAIT_MS = 2_500;
+
+export interface PartnerWorkerDeps {
+  db: Database;
+  clock: Clock;
+  send: SendOnce;
+  /** Identifies this worker's leases (instance id). */
+  owner: string;
+  log: Logger;
+  /** Seconds between attempts (`PARTNER_WEBHOOK_RETRY_SCHEDULE`). */
+  retrySchedule: readonly number[];
+  /**
+   * How long a claimed batch stays this worker's: longer than an attempt can
+   * take (the transport's timeout), else another worker could send it too.
+   */
+  leaseMs: number;
+  batchLimit?: number;
+  random?: () => number;
+}
+
+export interface PartnerRound {
+  claimed: number;
+  delivered: number;
+  failed: number;
+  retried: number;
+}
+
+const encoder = new TextEncoder();
+
+/** The headers of one attempt, signed at `now`. */
+export async function signedHeaders(
+  partner: Pick<ClaimedDelivery, "secret" | "signatureScheme" | "signatureHeader">,
+  event: { id: string; type: string },
+  body: Uint8Array<ArrayBuffer>,
+  now: Date,
+): Promise<Record<string, string>> {
+  const signature = await schemeOf(partner.signatureScheme).sign(partner.secret, body, {
+    now: () => now.getTime(),
+  });
+  return {
+    "content-type": "application/json",
+    [partner.signatureHeader]: signature,
+    "x-expressync-event": event.type,
+    "x-expressync-event-id": event.id,
+  };
+}
+
+/** The stored body, or (an event born in SQL, first claim) the canonical body built and stored now. */
+async function bodyOf(deps: PartnerWorkerDeps, d: ClaimedDelivery): Promise<string> {
+  if (d.body !== null) return d.body;
+  const body = canonicalEventBody({
+    id: d.eventId,
+    type: d.type,
+    at: d.createdAt,
+    data: JSON.parse(d.dataJson!),
+  });
+  await setEventBody(deps.db, { eventId: d.eventId, body });
+  return body;
+}
+
+/** How an attempt's result settles its delivery; `gone` deactivates the partner too. */
+export function settlementOf(
+  result: SendResult,
+  args: { attemptsMade: number; schedule: readonly number[]; now: Date; random?: () => number },
+): { outcome: Settlement; httpStatus: number | null; gone?: true } {
+  const retry = (error: string, retryAfter: string | null = null, httpStatus: number | null) => {
+    const delay = nextRetryDelayMs({ ...args, retryAfter });
+    return delay === null
+      ? {
+        outcome: { status: "failed", error: `${error}; no attempts left` } as Settlement,
+        httpStatus,
+      }
+      : {
+        outcome: {
+          status: "pending",
+          error,
+          nextAttemptAt: new Date(args.now.getTime() + delay),
+        } as Settlement,
+        httpStatus,
+      };
+  };
+  switch (result.kind) {
+    case "blocked":
+      return {
+        outcome: { status: "failed", error: `blocked_destination: ${result.detail}` },
+        httpStatus: null,
+      };
+    case "timeout":
+      return retry(`timeout after ${result.ms} ms`, null, null);
+    case "network":
+      return retry(`network: ${result.error}`, null, null);
+  }
+  const status = result.status;
+  if (status >= 200 && status < 300) {
+    return { outcome: { status: "delivered" }, httpStatus: status };
+  }
+  if (status >= 300 && status < 400) {
+    return {
+      outcome: {
+        status: "failed",
+        error: `HTTP ${status}: the URL redirects, and redirects are not followed; ` +
+          "fix the partner's URL, then retry",
+      },
+      httpStatus: status,
+    };
+  }
+  if (status === 410) {
+    return {
+      outcome: { status: "failed", error: "HTTP 410: the partner's endpoint is gone" },
+      httpStatus: status,
+      gone: true,
+    };
+  }
+  if (status === 408 || status === 429 || status >= 500) {
+    return retry(`HTTP ${status}`, result.retryAfter, status);
+  }
+  return {
+    outcome: { status: "failed", error: `HTTP ${status}: refused by the partner` },
+    httpStatus: status,
+  };
+}
+
+/** One attempt of one claimed delivery, settled. */
+async function attempt(deps: PartnerWorkerDeps, d: ClaimedDelivery): Promise<Settlement> {
+  const body = encoder.encode(await bodyOf(deps, d));
+  const headers = await signedHeaders(d, { id: d.eventId, type: d.type }, body, deps.clock.now());
+  const result = await deps.send({ url: d.url, headers, body });
+  const now = deps.clock.now();
+  const settled = settlementOf(result, {
+    attemptsMade: d.attempts + 1,
+    schedule: deps.retrySchedule,
+    now,
+    random: deps.random,
+  });
+  const settle = (db: Executor) =>
+    settleDelivery(db, {
+      id: d.id,
+      owner: deps.owner,
+      now,
+      httpStatus: settled.httpStatus,
+      outcome: settled.outcome,
+    });
+  if (settled.gone) {
+    const deactivated = await deps.db.transaction(async (tx) => {
+      if (!await settle(tx)) return false;
+      await deactivatePartner(tx, {
+        partnerId: d.partnerId,
+        reason: "its URL answered 410 Gone: fix or confirm the URL, then reactivate",
+        now,
+      });
+      return true;
+    });
+    if (deactivated) {
+      deps.log.warn("partner deactivated: its URL answered 410", {
+        partner: hashForLog(d.partnerId),
+      });
+    }
+  } else {
+    await settle(deps.db);
+  }
+  if (settled.outcome.status !== "delivered") {
+    deps.log.info("partner delivery attempt failed", {
+      partner: hashForLog(d.partnerId),
+      type: d.type,
+      status: settled.outcome.status,
+      httpStatus: settled.httpStatus,
+      kind: result.kind,
+    });
+  }
+  return settled.outcome;
+}
+
+/** Claims one batch and makes one attempt of each of its deliveries, side by side. */
+export async function deliverPartnerRound(deps: PartnerWorkerDeps): Promise<PartnerRound> {
+  const now = deps.clock.now();
+  const claimed = await claimDeliveries(deps.db, {
+    owner: deps.owner,
+    now,
+    leaseUntil: new Date(now.getTime() + deps.leaseMs),
+    limit: deps.batchLimit ?? PARTNER_BATCH_LIMIT,
+  });
+  const round = { claimed: claimed.length, delivered: 0, failed: 0, retried: 0 };
+  const outcomes = await Promise.allSettled(claimed.map((d) => attempt(deps, d)));
+  for (const o of outcomes) {
+    if (o.status === "rejected") {
+      // The lease stays until it expires; the attempt goes again then.
+      deps.log.error("partner delivery attempt broke", { error: errorSummary(o.reason) });
+      round.retried++;
+    } else if (o.value.status === "delivered") round.delivered++;
+    else if (o.value.status === "failed") round.failed++;
+    else round.retried++;
+  }
+  return round;
+}
+
+/** Runs {@link deliverPartnerRound} until stopped: back to back while there is work, else every `idleMs`. */
+export function startPartnerWorker(deps: PartnerWorkerDeps, options: { idleMs?: number } = {}) {
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const idleMs = options.idleMs ?? 500;
+  const loop = (async () => {
+    while (!stopped) {
+      let claimed = 0;
+      try {
+        claimed = (await deliverPartnerRound(deps)).claimed;
+      } catch (error) {
+        deps.log.error("partner worker round failed", { error: errorSummary(error) });
+      }
+      if (claimed === 0 && !stopped) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, idleMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+  })();
+  return {
+    /**
+     * Ends the loop after the round in flight, waiting for it at most
+     * `STOP_WAIT_MS` (shutdown has 4 s for every step): an attempt still in
+     * flight then is left to its lease and sent again after it (at least once).
+     */
+    async stop() {
+      stopped = true;
+      wake?.();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        loop,
+        new Promise<void>((resolve) => timer = setTimeout(resolve, STOP_WAIT_MS)),
+      ]);
+      clearTimeout(timer);
+    },
+  };
+}
