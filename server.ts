@@ -28,7 +28,7 @@ export interface BuildDepsOptions {
   bus?: EventBus;
   subtle?: HmacSubtle;
   sseHeartbeatMs?: number;
-  /** Sends partner webhook attempts; default `fetchTransport` (tests inject their own). */
+  /** Sends partner webhook attempts; default `outboundTransport` (tests may inject their own). */
   partnerTransport?: SendOnce;
 }
 

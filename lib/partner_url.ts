@@ -4,10 +4,15 @@
  * {@link checkPartnerUrl}, and the SSRF address checks join them here.
  */
 
+import { checkDestinationForSave, type ResolveHostname } from "./outbound/destination.ts";
+import { resolveWithSystem } from "./outbound/send.ts";
+
 /** What the URL rules depend on. */
 export interface PartnerUrlDeps {
-  /** `PARTNER_WEBHOOKS_ALLOW_LOCAL`: `http:` (and, with the SSRF guard, local addresses) allowed. */
+  /** `PARTNER_WEBHOOKS_ALLOW_LOCAL`: `http:` and local addresses allowed. */
   allowLocal: boolean;
+  /** Resolves a host name; default the system resolver (tests inject one). */
+  resolve?: ResolveHostname;
 }
 
 export type PartnerUrlCheck =
@@ -16,10 +21,26 @@ export type PartnerUrlCheck =
 
 /**
  * Accepts an absolute `https:` URL (`http:` too when local destinations are
- * allowed) without user info, and answers it normalized by the URL parser.
- * Async so that checks needing a DNS lookup fit the same signature.
+ * allowed) without user info whose destination the SSRF guard lets through at
+ * save time (a literal address judged at once, a name that resolves to a
+ * refused address refused, a name that does not resolve yet accepted), and
+ * answers it normalized by the URL parser.
  */
-export function checkPartnerUrl(url: string, deps: PartnerUrlDeps): Promise<PartnerUrlCheck> {
+export async function checkPartnerUrl(
+  url: string,
+  deps: PartnerUrlDeps,
+): Promise<PartnerUrlCheck> {
+  const syntax = await checkPartnerUrlSyntax(url, deps);
+  if (!syntax.ok) return syntax;
+  const destination = await checkDestinationForSave(syntax.url, {
+    allowLocal: deps.allowLocal,
+    resolve: deps.resolve ?? resolveWithSystem,
+  });
+  return destination.ok ? syntax : { ok: false, reason: destination.detail };
+}
+
+/** The rules that need no lookup: scheme, absolute, no user info. */
+function checkPartnerUrlSyntax(url: string, deps: PartnerUrlDeps): Promise<PartnerUrlCheck> {
   let parsed: URL;
   try {
     parsed = new URL(url);

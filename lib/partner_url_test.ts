@@ -19,3 +19,31 @@ Deno.test("checkPartnerUrl - https only unless local is allowed; never user info
     assert.deepEqual(check.ok ? check.url : false, expected, url);
   }
 });
+
+Deno.test("checkPartnerUrl - the SSRF guard at save: literal addresses judged, names resolved", async () => {
+  const resolve = (name: string) =>
+    Promise.resolve(
+      ({
+        "private.example": ["10.0.0.7"],
+        "mixed.example": ["203.0.113.9", "192.168.1.4"],
+        "public.example": ["93.184.215.14"],
+      } as Record<string, string[]>)[name] ?? [],
+    );
+  const rows: Array<[url: string, allowLocal: boolean, ok: boolean]> = [
+    ["https://127.0.0.1/hooks", false, false],
+    ["http://127.0.0.1/hooks", true, true],
+    ["https://169.254.169.254/latest/meta-data", true, false],
+    ["https://metadata.google.internal/", true, false],
+    ["https://[::ffff:127.0.0.1]/", false, false],
+    ["https://2130706433/", false, false],
+    ["https://private.example/", false, false],
+    ["https://private.example/", true, true],
+    ["https://mixed.example/", false, false],
+    ["https://public.example/", false, true],
+    ["https://not-yet-in-dns.example/", false, true],
+  ];
+  for (const [url, allowLocal, ok] of rows) {
+    const check = await checkPartnerUrl(url, { allowLocal, resolve });
+    assert.equal(check.ok, ok, `${url} allowLocal=${allowLocal}`);
+  }
+});

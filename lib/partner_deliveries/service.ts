@@ -18,7 +18,7 @@ import { logger } from "../logging.ts";
 import { requirePartner } from "../partners.ts";
 import { parseWith } from "../validation.ts";
 import { canonicalEventBody } from "./events.ts";
-import { fetchTransport, type SendOnce } from "./transport.ts";
+import { outboundTransport, type SendOnce } from "./transport.ts";
 import { type PartnerWorkerDeps, signedHeaders, startPartnerWorker } from "./worker.ts";
 
 /** How many deliveries `GET …/deliveries` answers at most (the newest). */
@@ -38,12 +38,16 @@ export interface PartnerDeliveryAdminDeps {
   send: SendOnce;
 }
 
-/** Builds the worker and admin deps; `send` defaults to {@link fetchTransport}. */
+/** Builds the worker and admin deps; `send` defaults to {@link outboundTransport}. */
 export function createPartnerDeliveries(
   deps: { config: Config; db: Database; clock: Clock; instanceId: string; send?: SendOnce },
 ): PartnerDeliveries {
   const timeoutMs = deps.config.partnerWebhookTimeoutMs;
-  const send = deps.send ?? fetchTransport(timeoutMs);
+  // The SSRF-guarded sender: one lookup, every address checked, connect to the checked one.
+  const send = deps.send ?? outboundTransport({
+    allowLocal: deps.config.partnerWebhooksAllowLocal,
+    timeoutMs,
+  });
   const worker: PartnerWorkerDeps = {
     db: deps.db,
     clock: deps.clock,
