@@ -269,6 +269,23 @@ forEachDatabase("partner deliveries - every outcome over real HTTP", async (t, d
     },
   );
 
+  await t.step(
+    "410 to a whole batch at once: one delivery fails, the others wait for the reactivation",
+    async () => {
+      await using p = await partnerAt(app, fake);
+      for (let i = 0; i < 3; i++) await pncActionNeeded(app);
+      fake.answers.push(410, 410, 410);
+      const r = await round(app);
+      assert.equal(r.claimed, 3, "the three went out side by side");
+      assert.equal(r.failed, 1, "only the attempt that switched the partner off failed");
+      const after = await deliveriesOf(app, p.id);
+      assert.deepEqual(after.map((d) => d.status).sort(), ["failed", "pending", "pending"]);
+      assert.ok(after.filter((d) => d.status === "pending").every((d) => d.attempts === 0));
+      await app.admin("PUT", `/api/admin/partners/${p.id}`, { active: true });
+      assert.equal((await round(app)).delivered, 2);
+    },
+  );
+
   await t.step("after a secret rotation the next attempt signs with the new secret", async () => {
     await using p = await partnerAt(app, fake);
     fake.answers.push(503);

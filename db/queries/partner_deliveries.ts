@@ -145,15 +145,36 @@ export async function settleDelivery(
   return rows.length === 1;
 }
 
-/** Deactivates a partner that answered 410 Gone; its deliveries wait until an admin reactivates it. */
+/**
+ * Deactivates a partner that answered 410 Gone; its deliveries wait until an
+ * admin reactivates it. True only for the call that switched it off: of
+ * several 410s answered at once (a batch goes out side by side) exactly one
+ * wins the row, so exactly one delivery is failed for it.
+ */
 export async function deactivatePartner(
   db: Executor,
   args: { partnerId: string; reason: string; now: Date },
-): Promise<void> {
-  await db.rows(sql`
+): Promise<boolean> {
+  const rows = await db.rows(sql`
     update partners set active = false, deactivated_reason = ${args.reason},
       updated_at = ${at(args.now)}
-    where id = ${args.partnerId}::uuid`);
+    where id = ${args.partnerId}::uuid and active
+    returning 1`);
+  return rows.length === 1;
+}
+
+/**
+ * Hands a claimed delivery back untouched (attempt not counted): it was sent
+ * to a partner that another attempt found gone meanwhile, so it waits for the
+ * partner's reactivation like every other delivery of that partner.
+ */
+export async function returnDeliveryToQueue(
+  db: Executor,
+  args: { id: number; owner: string },
+): Promise<void> {
+  await db.rows(sql`
+    update partner_deliveries set lease_owner = null, lease_until = null
+    where id = ${args.id} and lease_owner = ${args.owner} and status = 'pending'`);
 }
 
 /** A delivery as the admin list shows it. */

@@ -11,6 +11,7 @@ import {
   claimDeliveries,
   type ClaimedDelivery,
   deactivatePartner,
+  returnDeliveryToQueue,
   setEventBody,
   settleDelivery,
   type Settlement,
@@ -168,19 +169,22 @@ async function attempt(deps: PartnerWorkerDeps, d: ClaimedDelivery): Promise<Set
     });
   if (settled.gone) {
     const deactivated = await deps.db.transaction(async (tx) => {
-      if (!await settle(tx)) return false;
-      await deactivatePartner(tx, {
+      const won = await deactivatePartner(tx, {
         partnerId: d.partnerId,
         reason: "its URL answered 410 Gone: fix or confirm the URL, then reactivate",
         now,
       });
-      return true;
+      // The attempt that switched the partner off fails; its batch-mates, also answered 410,
+      // go back to wait for the reactivation like every other delivery of that partner.
+      if (won) return await settle(tx);
+      await returnDeliveryToQueue(tx, { id: d.id, owner: deps.owner });
+      return false;
     });
     if (deactivated) {
       deps.log.warn("partner deactivated: its URL answered 410", {
         partner: hashForLog(d.partnerId),
       });
-    }
+    } else return { status: "pending", error: "partner gone", nextAttemptAt: now };
   } else {
     await settle(deps.db);
   }
