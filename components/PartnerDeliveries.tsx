@@ -59,7 +59,7 @@ export function PartnerDeliveries(
           {retried} {retried === 1 ? "delivery" : "deliveries"} queued again.
         </p>
       )}
-      <div class="stat-grid">
+      <div class="stat-grid delivery-health">
         <div class="panel stat">
           <h3>Last success</h3>
           <p class="big small-big" data-testid="last-success">
