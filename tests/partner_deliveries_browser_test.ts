@@ -102,6 +102,10 @@ Deno.test({
       await page.getByTestId("failing-banner").waitFor();
       await page.getByTestId("nav-partners").getByText("1", { exact: true }).waitFor();
       await shot(page, "partner-deliveries-failed-over-24h");
+      await page.getByTestId("nav-partners").click();
+      await shot(page, "partners-list-deliveries-failing");
+      await page.getByRole("link", { name: "deliveries failing > 24 h" }).click();
+      await page.getByTestId("failing-banner").waitFor();
 
       // Retry it: the worker sends it again, the partner takes it.
       await row.getByRole("button", { name: `Retry delivery ${failed.id}` }).click();
