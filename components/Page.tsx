@@ -43,7 +43,7 @@ export function Page(props: PageProps) {
 }
 
 function AdminNav({ current, csrf }: { current: string; csrf: string }) {
-  const { pncNeedsAction } = useContext(AdminNavContext);
+  const { pncNeedsAction, partnersFailing } = useContext(AdminNavContext);
   const link = (id: string, href: string, label: string) => (
     <a href={href} aria-current={current === id ? "page" : undefined}>
       {label}
@@ -58,7 +58,14 @@ function AdminNav({ current, csrf }: { current: string; csrf: string }) {
         {link("dashboard", "/admin", "Live")}
         {link("chargers", "/admin/chargers", "Chargers")}
         {link("customers", "/admin/customers", "Customers")}
-        {link("partners", "/admin/partners", "Partners")}
+        <a
+          href="/admin/partners"
+          aria-current={current === "partners" ? "page" : undefined}
+          data-testid="nav-partners"
+        >
+          Partners
+          {partnersFailing ? <PartnersFailingBadge count={partnersFailing} /> : null}
+        </a>
         {link("billing", "/admin/billing", "Billing")}
         <a
           href="/admin/pnc"
@@ -80,6 +87,17 @@ function AdminNav({ current, csrf }: { current: string; csrf: string }) {
 /** How many Plug&Charge events wait for an admin, next to the nav link. */
 function NeedsActionBadge({ count }: { count: number }) {
   const label = `${count} ${count === 1 ? "event needs" : "events need"} action`;
+  return (
+    <span class="badge badge-warn nav-count" title={label} aria-label={label}>
+      {count}
+    </span>
+  );
+}
+
+/** How many partners have deliveries failing for more than 24 h, next to the nav link. */
+function PartnersFailingBadge({ count }: { count: number }) {
+  const label = `${count} ${count === 1 ? "partner has" : "partners have"} deliveries failing ` +
+    "for more than 24 h";
   return (
     <span class="badge badge-warn nav-count" title={label} aria-label={label}>
       {count}

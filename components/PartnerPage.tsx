@@ -1,4 +1,4 @@
-// One partner's admin page: settings, regenerate the secret, the inbound URL, its events.
+// One partner's admin page: settings, regenerate the secret, the inbound URL, deliveries out, its events.
 import type { FormRefusal } from "../lib/errors.ts";
 import type { AppContext } from "../lib/app_deps.ts";
 import { csrfToken } from "../lib/http/csrf.ts";
@@ -11,7 +11,14 @@ import {
   toPartnerEventView,
   toPartnerView,
 } from "../lib/partners.ts";
+import {
+  type PartnerDeliveriesPage,
+  partnerDeliveriesPage,
+} from "../lib/partner_deliveries/health.ts";
+import type { PingResult } from "../lib/partner_deliveries/service.ts";
+import { formatDate } from "./format.ts";
 import { Page } from "./Page.tsx";
+import { PartnerDeliveries } from "./PartnerDeliveries.tsx";
 import { SecretDialog } from "./SecretDialog.tsx";
 import { PartnerWebhookFields } from "./PartnerWebhookFields.tsx";
 
@@ -24,10 +31,13 @@ export interface Rotated {
 export interface PartnerPageProps {
   partner: PartnerView;
   events: PartnerEventView[];
+  deliveries: PartnerDeliveriesPage;
   csrf: string;
   buildId: string;
   error?: string;
   rotated?: Rotated;
+  ping?: PingResult;
+  retried?: number;
 }
 
 /** Grace windows offered on the page (the API takes any 60–604800 seconds). */
@@ -39,7 +49,8 @@ const GRACE_CHOICES: Array<[seconds: number, label: string]> = [
 
 /** `/admin/partners/:id`. */
 export function PartnerPage(
-  { partner: p, events, csrf, buildId, error, rotated }: PartnerPageProps,
+  { partner: p, events, deliveries, csrf, buildId, error, rotated, ping, retried }:
+    PartnerPageProps,
 ) {
   const base = `/admin/partners/${p.id}`;
   return (
@@ -76,9 +87,9 @@ export function PartnerPage(
           <span class="mono">{p.signatureHeader}</span>; body JSON with{" "}
           <span class="mono">event_type</span> and <span class="mono">timestamp</span>{" "}
           (ISO-8601 with offset, within 5 minutes). Secret last rotated:{" "}
-          {p.secretRotatedAt ?? "never"}.
+          {p.secretRotatedAt ? formatDate(p.secretRotatedAt) : "never"}.
           {p.previousSecretValidUntil &&
-            ` Previous secret accepted until ${p.previousSecretValidUntil}.`}
+            ` Previous secret accepted until ${formatDate(p.previousSecretValidUntil)}.`}
         </p>
       </section>
       <div class="two-col">
@@ -121,7 +132,15 @@ export function PartnerPage(
           <button type="submit" class="button secondary">Regenerate</button>
         </form>
       </div>
-      <h2>Events</h2>
+      <PartnerDeliveries
+        base={base}
+        hasUrl={p.url !== null}
+        csrf={csrf}
+        page={deliveries}
+        ping={ping}
+        retried={retried}
+      />
+      <h2>Events in</h2>
       {events.length === 0
         ? <p class="empty">No events from this partner yet.</p>
         : (
@@ -137,7 +156,7 @@ export function PartnerPage(
             <tbody>
               {events.map((e) => (
                 <tr key={e.id}>
-                  <td class="small">{e.receivedAt}</td>
+                  <td class="small">{formatDate(e.receivedAt)}</td>
                   <td class="mono">{e.eventType}</td>
                   <td class="mono small">{e.webhookEventId ?? "—"}</td>
                   <td>
@@ -155,24 +174,38 @@ export function PartnerPage(
   );
 }
 
+/** What a page action came to, shown on the page it answers with. */
+export interface PartnerPageOutcome {
+  refusal?: FormRefusal;
+  rotated?: Rotated;
+  ping?: PingResult;
+  retried?: number;
+}
+
 /** Loads the partner (404 page when unknown) and renders its page. */
 export async function partnerPageResponse(
   c: AppContext,
-  outcome: { refusal?: FormRefusal; rotated?: Rotated } = {},
+  outcome: PartnerPageOutcome = {},
 ): Promise<Response> {
   const deps = c.get("services").partners;
   const id = c.req.param("id");
   const partner = await requirePartner(deps, id);
-  const events = await partnerEvents(deps, partner.id);
+  const [events, deliveries] = await Promise.all([
+    partnerEvents(deps, partner.id),
+    partnerDeliveriesPage(c.get("deps"), partner.id),
+  ]);
   return renderPage(
     c,
     <PartnerPage
       partner={toPartnerView(deps, partner)}
       events={events.map(toPartnerEventView)}
+      deliveries={deliveries}
       csrf={csrfToken(c)}
       buildId={c.get("services").buildId}
       error={outcome.refusal?.message}
       rotated={outcome.rotated}
+      ping={outcome.ping}
+      retried={outcome.retried}
     />,
     outcome.refusal?.status ?? 200,
   );

@@ -4,6 +4,7 @@ import type { AppContext } from "../lib/app_deps.ts";
 import { csrfToken } from "../lib/http/csrf.ts";
 import { renderPage } from "../lib/http/html.ts";
 import { listAllPartners, type PartnerView, toPartnerView } from "../lib/partners.ts";
+import { partnersWithFailingDeliveries } from "../lib/partner_deliveries/health.ts";
 import { Page } from "./Page.tsx";
 import { SecretDialog } from "./SecretDialog.tsx";
 import { PartnerWebhookFields } from "./PartnerWebhookFields.tsx";
@@ -16,6 +17,8 @@ export interface CreatedPartner {
 
 export interface PartnersPageProps {
   partners: PartnerView[];
+  /** Partners with deliveries failing for more than 24 h. */
+  failing?: Set<string>;
   csrf: string;
   buildId: string;
   error?: string;
@@ -23,7 +26,9 @@ export interface PartnersPageProps {
 }
 
 /** `/admin/partners`. */
-export function PartnersPage({ partners, csrf, buildId, error, created }: PartnersPageProps) {
+export function PartnersPage(
+  { partners, failing, csrf, buildId, error, created }: PartnersPageProps,
+) {
   return (
     <Page
       title="Partners · ExpresSync"
@@ -90,6 +95,13 @@ export function PartnersPage({ partners, csrf, buildId, error, created }: Partne
                   {p.active
                     ? <span class="badge badge-live">active</span>
                     : <span class="badge">inactive</span>}
+                  {failing?.has(p.id) && (
+                    <div>
+                      <a class="badge badge-warn" href={`/admin/partners/${p.id}#deliveries`}>
+                        deliveries failing &gt; 24 h
+                      </a>
+                    </div>
+                  )}
                 </td>
               </tr>
             ))}
@@ -106,11 +118,17 @@ export async function partnersPageResponse(
   outcome: { refusal?: FormRefusal; created?: CreatedPartner } = {},
 ): Promise<Response> {
   const deps = c.get("services").partners;
-  const partners = (await listAllPartners(deps)).map((p) => toPartnerView(deps, p));
+  const [all, failing] = await Promise.all([
+    listAllPartners(deps),
+    // A hint, not worth a failed page: without it no partner is marked.
+    partnersWithFailingDeliveries(c.get("deps")).catch(() => new Set<string>()),
+  ]);
+  const partners = all.map((p) => toPartnerView(deps, p));
   return renderPage(
     c,
     <PartnersPage
       partners={partners}
+      failing={failing}
       csrf={csrfToken(c)}
       buildId={c.get("services").buildId}
       error={outcome.refusal?.message}

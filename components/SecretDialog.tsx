@@ -1,6 +1,7 @@
 // The one-shot display of a partner's new secret (seed 003: "it displays once in a one-shot modal").
 import CopySecret from "../islands/CopySecret.tsx";
 import { Island } from "./Island.tsx";
+import { formatDate } from "./format.ts";
 
 export interface SecretDialogProps {
   title: string;
@@ -37,7 +38,9 @@ export function SecretDialog(props: SecretDialogProps) {
       {props.previousSecretValidUntil && (
         <p class="notice small">
           The previous secret is still accepted until{" "}
-          <time dateTime={props.previousSecretValidUntil}>{props.previousSecretValidUntil}</time>.
+          <time dateTime={props.previousSecretValidUntil}>
+            {formatDate(props.previousSecretValidUntil)}
+          </time>.
         </p>
       )}
       <form method="dialog">

@@ -414,5 +414,10 @@ export const partnerDeliveries = pgTable("partner_deliveries", {
   // The admin list: a partner's deliveries, newest first.
   index("partner_deliveries_partner_idx").on(t.partnerId, t.createdAt, t.id),
   index("partner_deliveries_event_idx").on(t.eventId),
+  // Deliveries not (yet) delivered, for the "failing for more than 24 h" banner and nav
+  // badge counted on every admin page: delivered history never slows that count.
+  index("partner_deliveries_undelivered_idx").on(t.partnerId, t.createdAt).where(
+    sql`status <> 'delivered'`,
+  ),
 ]);
 export type PartnerDeliveryRow = typeof partnerDeliveries.$inferSelect;

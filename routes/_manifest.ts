@@ -47,6 +47,8 @@ import * as adminHome from "./admin/index.tsx";
 import * as adminPartnersPage from "./admin/partners.tsx";
 import * as adminPartnerPage from "./admin/partners/[id].tsx";
 import * as adminPartnerPageSecret from "./admin/partners/[id]/secret.tsx";
+import * as adminPartnerPagePing from "./admin/partners/[id]/ping.tsx";
+import * as adminPartnerPageRetry from "./admin/partners/[id]/deliveries/retry.tsx";
 import * as adminLogin from "./admin/login.tsx";
 import * as adminLogout from "./admin/logout.ts";
 import * as adminSetup from "./admin/setup.tsx";
@@ -76,6 +78,8 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/admin/partners", adminPartnersPage.handler],
   ["/admin/partners/:id", adminPartnerPage.handler],
   ["/admin/partners/:id/secret", adminPartnerPageSecret.handler],
+  ["/admin/partners/:id/ping", adminPartnerPagePing.handler],
+  ["/admin/partners/:id/deliveries/retry", adminPartnerPageRetry.handler],
   ["/admin/pnc", adminPncPage.handler],
   ["/admin/pnc/acknowledge", adminPncPageAcknowledge.handler],
   ["/api/ocpp/pre-authorize", preAuthorize.handler],

@@ -165,6 +165,74 @@ forEachDatabase("page and API - the same bad input gets the same outcome", async
     });
   }
 
+  await t.step("partner deliveries: Retry and Test connection refuse as the API does", async () => {
+    const created = await jsonOf(await app.admin("POST", "/api/admin/partners", { name: "Out" }));
+    assert.equal(created.status, 201);
+    const id: string = created.body.id;
+    const unknown = "00000000-0000-4000-8000-000000000000";
+    const rows: Row[] = [
+      {
+        name: "retrying a delivery id that is not a number",
+        api: ["POST", `/api/admin/partners/${id}/deliveries/retry`, { ids: ["abc"] }],
+        page: [`/admin/partners/${id}/deliveries/retry`, { id: "abc" }],
+        status: 400,
+        error: { error: "invalid_body", field: "ids.0", message: "must be delivery ids" },
+        alert: /Delivery: must be delivery ids\./,
+      },
+      {
+        name: "retrying a delivery id of 0",
+        api: ["POST", `/api/admin/partners/${id}/deliveries/retry`, { ids: [0] }],
+        page: [`/admin/partners/${id}/deliveries/retry`, { id: "0" }],
+        status: 400,
+        error: { error: "invalid_body", field: "ids.0", message: "must be delivery ids" },
+        alert: /Delivery: must be delivery ids\./,
+      },
+      {
+        name: "testing the connection of a partner without a URL",
+        api: ["POST", `/api/admin/partners/${id}/ping`],
+        page: [`/admin/partners/${id}/ping`, {}],
+        status: 400,
+        error: {
+          error: "invalid_body",
+          field: "url",
+          message: "is not set: save the partner's webhook URL first",
+        },
+        alert: /Webhook URL: is not set/,
+      },
+      {
+        name: "retrying the deliveries of an unknown partner",
+        api: ["POST", `/api/admin/partners/${unknown}/deliveries/retry`, {}],
+        page: [`/admin/partners/${unknown}/deliveries/retry`, {}],
+        status: 404,
+        error: { error: "not_found" },
+        alert: /Check the address/,
+      },
+      {
+        name: "testing the connection of an unknown partner",
+        api: ["POST", `/api/admin/partners/${unknown}/ping`],
+        page: [`/admin/partners/${unknown}/ping`, {}],
+        status: 404,
+        error: { error: "not_found" },
+        alert: /Check the address/,
+      },
+    ];
+    for (const row of rows) {
+      const before = await databaseFingerprint(db);
+      const api = await jsonOf(await app.admin(...row.api));
+      assert.equal(api.status, row.status, `${row.name}: API status`);
+      assert.deepEqual(api.body, row.error, row.name);
+      const [path, fields] = row.page;
+      const page = await browser.form(path, { ...fields, _csrf });
+      assert.equal(page.status, row.status, `${row.name}: page status`);
+      assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+      const html = await page.text();
+      // A refusal shows as the page's alert; an unknown partner as the 404 page's.
+      const alert = /<p (?:class="alert" )?role="alert">([^<]*)<\/p>/.exec(html)?.[1];
+      assert.match(alert ?? "(no alert)", row.alert, row.name);
+      assert.deepEqual(await databaseFingerprint(db), before, `${row.name}: nothing written`);
+    }
+  });
+
   await t.step(
     "a pre-authorize switch that is not a boolean is 400 on both and changes nothing",
     async () => {

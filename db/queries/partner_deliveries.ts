@@ -191,11 +191,18 @@ export interface DeliveryListItem {
   deliveredAt: Date | null;
 }
 
-/** A partner's deliveries, newest first (ties by id), at most `limit`, of one status when given. */
+/**
+ * A partner's deliveries, newest first (ties by id), at most `limit`, of one
+ * status when given. `failedFirst` (the partner page) orders failed, then
+ * pending, then delivered, newest first within each.
+ */
 export async function listDeliveries(
   db: Executor,
-  args: { partnerId: string; status?: DeliveryStatus; limit: number },
+  args: { partnerId: string; status?: DeliveryStatus; limit: number; failedFirst?: boolean },
 ): Promise<DeliveryListItem[]> {
+  const byStatus = args.failedFirst
+    ? sql`case status when 'failed' then 0 when 'pending' then 1 else 2 end,`
+    : sql``;
   const rows = await db.rows<Record<string, string | number | null>>(sql`
     select id, event_id, type, status, attempts, last_status, last_error,
       ${epochMs(sql`next_attempt_at`)} as next_ms, ${epochMs(sql`created_at`)} as created_ms,
@@ -203,7 +210,7 @@ export async function listDeliveries(
     from partner_deliveries
     where partner_id = ${args.partnerId}::uuid
       ${args.status ? sql`and status = ${args.status}` : sql``}
-    order by created_at desc, id desc
+    order by ${byStatus} created_at desc, id desc
     limit ${args.limit}`);
   return rows.map((r) => ({
     id: Number(r.id),
@@ -234,4 +241,76 @@ export async function retryFailedDeliveries(
     where partner_id = ${args.partnerId}::uuid and status = 'failed' ${ids}
     returning 1`);
   return rows.length;
+}
+
+/** What the partner page says of a partner's deliveries; see {@link partnerDeliveryHealth}. */
+export interface DeliveryHealth {
+  /** How many deliveries the partner has in all (the page lists at most its cap). */
+  total: number;
+  lastDeliveredAt: Date | null;
+  /** Attempts recorded on deliveries created since `since`. */
+  attempts: number;
+  /** Of those, the attempts that did not deliver. */
+  failedAttempts: number;
+  /** Deliveries created before `failingBefore` and still not delivered (pending or failed). */
+  failingLong: number;
+}
+
+/**
+ * A partner's delivery health in one statement. Attempts are not stored one
+ * by one, only a count per delivery (reset by a manual retry), so the window
+ * counts the attempts of deliveries created since `since`: a delivered one
+ * had `attempts - 1` failed attempts, any other `attempts`.
+ */
+export async function partnerDeliveryHealth(
+  db: Executor,
+  args: { partnerId: string; since: Date; failingBefore: Date },
+): Promise<DeliveryHealth> {
+  const [r] = await db.rows<Record<string, string | number | null>>(sql`
+    select
+      (select count(*) from partner_deliveries where partner_id = ${args.partnerId}::uuid)
+        as total,
+      (select ${epochMs(sql`max(delivered_at)`)} from partner_deliveries
+        where partner_id = ${args.partnerId}::uuid and status = 'delivered') as delivered_ms,
+      coalesce(sum(attempts), 0) as attempts,
+      coalesce(sum(case when status = 'delivered' then attempts - 1 else attempts end), 0)
+        as failed_attempts,
+      (select count(*) from partner_deliveries
+        where partner_id = ${args.partnerId}::uuid and status <> 'delivered'
+          and created_at < ${at(args.failingBefore)}) as failing_long
+    from partner_deliveries
+    where partner_id = ${args.partnerId}::uuid and created_at >= ${at(args.since)}`);
+  return {
+    total: Number(r.total),
+    lastDeliveredAt: toDate(r.delivered_ms),
+    attempts: Number(r.attempts),
+    failedAttempts: Number(r.failed_attempts),
+    failingLong: Number(r.failing_long),
+  };
+}
+
+/**
+ * How many partners have a delivery created before `failingBefore` and not
+ * delivered: the admin nav's badge, counted on every admin page, so it reads
+ * only the partial index of undelivered rows (`partner_deliveries_undelivered_idx`).
+ */
+export async function countPartnersFailingLong(
+  db: Executor,
+  args: { failingBefore: Date },
+): Promise<number> {
+  const [r] = await db.rows<{ n: number | string }>(sql`
+    select count(distinct partner_id)::int as n from partner_deliveries
+    where status <> 'delivered' and created_at < ${at(args.failingBefore)}`);
+  return Number(r.n);
+}
+
+/** The partners counted by {@link countPartnersFailingLong}: their ids, for the partners list. */
+export async function partnersFailingLong(
+  db: Executor,
+  args: { failingBefore: Date },
+): Promise<string[]> {
+  const rows = await db.rows<{ partner_id: string }>(sql`
+    select distinct partner_id from partner_deliveries
+    where status <> 'delivered' and created_at < ${at(args.failingBefore)}`);
+  return rows.map((r) => String(r.partner_id));
 }

@@ -16,7 +16,14 @@ const LABELS = {
 const flag = (value: unknown) => value === "true" ? true : value === "false" ? false : value;
 
 export const handler: Handlers = {
-  GET: (c) => partnerPageResponse(c),
+  GET(c) {
+    // Where a Retry form lands: `?retried=n` says how many went again (digits only, else ignored).
+    const retried = c.req.query("retried");
+    return partnerPageResponse(
+      c,
+      /^[0-9]{1,6}$/.test(retried ?? "") ? { retried: Number(retried) } : {},
+    );
+  },
   async POST(c) {
     const form = await c.req.parseBody({ all: true });
     const id = c.req.param("id");

@@ -1,0 +1,1 @@
+CREATE INDEX "partner_deliveries_undelivered_idx" ON "partner_deliveries" USING btree ("partner_id","created_at") WHERE status <> 'delivered';
