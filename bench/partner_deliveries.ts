@@ -6,7 +6,8 @@
  * `allowLocal: true`) to a fake partner on loopback that answers 200 at once.
  *
  *   deno run -A bench/partner_deliveries.ts [--deliveries 20000] [--instances 1,2]
- *     [--pool 10] [--seconds-max 120]
+ *     [--pool 10] [--seconds-max 120] [--runs 1] [--batch 50] [--host 127.0.0.1|localhost]
+ *     [--quiet-wait 60]
  *
  * The backlog is inserted in bulk with SQL (one `insert … select` of bodies
  * built by `canonicalEventBody`), not through the app's hooks: one partner
@@ -36,7 +37,7 @@ const ADMIN_URL = Deno.env.get("BENCH_ADMIN_DATABASE_URL") ??
   "postgres://postgres@127.0.0.1:5432/postgres";
 const TARGET_PER_S = 2_000;
 const TIMEOUT_MS = 10_000; // PARTNER_WEBHOOK_TIMEOUT_SECONDS' default
-/** Before each drain, wait (60 s at most) until the machine's other work stays under this % of a core. */
+/** Before each drain, wait (`--quiet-wait` s at most) until the machine's other work stays under this % of a core. */
 const QUIET_PCT = 30;
 const PARTNER_ID = "00000000-0000-4000-8000-0000000000b1";
 
@@ -47,6 +48,8 @@ const { values: flags } = parseArgs({
     instances: { type: "string", default: "1,2" },
     pool: { type: "string", default: "10" },
     batch: { type: "string", default: String(PARTNER_BATCH_LIMIT) },
+    host: { type: "string", default: "127.0.0.1" },
+    "quiet-wait": { type: "string", default: "60" },
     runs: { type: "string", default: "1" },
     "seconds-max": { type: "string", default: "120" },
     "serve-fake": { type: "boolean", default: false },
@@ -299,7 +302,7 @@ async function drain(
   n: number,
 ): Promise<DrainResult> {
   await seed(db, n);
-  const waited = await waitForQuiet(QUIET_PCT, 60_000);
+  const waited = await waitForQuiet(QUIET_PCT, Number(flags["quiet-wait"]) * 1000);
   await fake.send("reset");
   await fake.next();
   const children = Array.from(
@@ -351,6 +354,8 @@ async function drain(
       [sum((r) => r.notDelivered) !== 0, `${sum((r) => r.notDelivered)} attempts not 200`],
     ].filter(([failed]) => failed).map(([, why]) => why);
     const perSecond = Math.round(queue.delivered / seconds);
+    // Less disturbed by a busy machine than the rate: what each delivery cost each process.
+    const perDelivery = (pct: number) => Math.round(pct / 100 * seconds / n * 1e6);
     const line = `instances ${instances}: ${perSecond} deliveries/s, ${seconds.toFixed(2)} s ` +
       `for ${queue.delivered}; per attempt: send ${
         (sum((r) => r.sendMs) / attempts).toFixed(2)
@@ -359,7 +364,8 @@ async function drain(
       `(${(sum((r) => r.statements) / attempts).toFixed(2)} per attempt); ` +
       `CPU % of a core: instances ${cpu.instances}, fake ${cpu.fake}, ` +
       `postgres ${cpu.postgres}, other ${cpu.other} (waited ${Math.round(waited / 1000)} s ` +
-      `for a quiet machine)\n  verified: ` +
+      `for a quiet machine)\n  CPU µs per delivery: instances ${perDelivery(cpu.instances)}, ` +
+      `postgres ${perDelivery(cpu.postgres)}, fake ${perDelivery(cpu.fake)}\n  verified: ` +
       (failures.length
         ? `FAILED (${failures.join("; ")})`
         : `${n} delivered, fake got ${got.requests} requests, ${got.distinct} distinct ids, ` +
@@ -381,7 +387,10 @@ async function main(): Promise<boolean> {
   let ok = true;
   const fake = spawnChild(["--serve-fake"]);
   try {
-    const { url: hookUrl } = await fake.next() as { url: string };
+    const served = new URL((await fake.next() as { url: string }).url);
+    // `--host localhost`: a name, so each attempt resolves it first, as for a real partner.
+    served.hostname = flags.host;
+    const hookUrl = served.href;
     const db = await openDatabase({ url, poolSize: 2 });
     try {
       const now = new Date();
@@ -396,27 +405,31 @@ async function main(): Promise<boolean> {
           `per instance, fake partner ${hookUrl} (child process), ` +
           `${navigator.hardwareConcurrency} CPUs`,
       );
-      const results: DrainResult[] = [];
+      const results: Array<DrainResult & { run: number; ratio: number }> = [];
       const plan = flags.instances.split(",").map(Number);
-      for (let run = 0; run < Number(flags.runs); run++) {
+      for (let run = 1; run <= Number(flags.runs); run++) {
+        let first: number | undefined;
         for (const instances of plan) {
           const result = await drain(db, url, fake, instances, n);
           console.log(result.line);
-          results.push(result);
+          first ??= result.perSecond;
+          results.push({ ...result, run, ratio: result.perSecond / first });
           ok &&= result.ok;
         }
       }
-      console.log("\n| instances | deliveries/s |      s | vs 1 instance | checks |");
-      console.log("| --------: | -----------: | -----: | ------------: | ------ |");
-      const base = results[0]?.perSecond ?? 1;
+      // The ratio compares instance counts within one run (the machine is shared).
+      console.log("\n| run | instances | deliveries/s |     s | vs first in run | checks |");
+      console.log("| --: | --------: | -----------: | ----: | --------------: | ------ |");
       for (const r of results) {
-        console.log(
-          `| ${String(r.instances).padStart(9)} | ${String(r.perSecond).padStart(12)} | ` +
-            `${r.seconds.toFixed(2).padStart(6)} | ${
-              (r.perSecond / base).toFixed(2).padStart(12)
-            }× | ` +
-            `${r.ok ? "ok" : "FAILED"}     |`,
-        );
+        const cells = [
+          String(r.run).padStart(3),
+          String(r.instances).padStart(9),
+          String(r.perSecond).padStart(12),
+          r.seconds.toFixed(2).padStart(5),
+          `${r.ratio.toFixed(2)}×`.padStart(15),
+          (r.ok ? "ok" : "FAILED").padEnd(6),
+        ];
+        console.log(`| ${cells.join(" | ")} |`);
       }
     } finally {
       await db.close();
