@@ -9,7 +9,9 @@ import assert from "node:assert/strict";
 import canonicalize from "canonicalize";
 import { ManualClock } from "../lib/clock.ts";
 import { schemeOf } from "../lib/signatures/mod.ts";
-import { STOP_WAIT_MS } from "../lib/partner_deliveries/worker.ts";
+import { deliverPartnerRound, STOP_WAIT_MS } from "../lib/partner_deliveries/worker.ts";
+import { claimDeliveries, settleDelivered } from "../db/queries/partner_deliveries.ts";
+import type { SQL } from "drizzle-orm";
 import { forEachDatabase } from "./_support/db.ts";
 import { jsonOf, pncPost, startTestApp, type TestApp, uniqueId } from "./_support/app.ts";
 import {
@@ -405,3 +407,43 @@ forEachDatabase("partner deliveries - every outcome over real HTTP", async (t, d
     assert.equal(bad.body.field, "status");
   });
 });
+
+forEachDatabase(
+  "partner deliveries - a round settles its answers together, only under its own lease",
+  async (_t, db) => {
+    const { clock, app } = await rig(db);
+    await using _app = app;
+    await using fake = startFakePartner();
+    await using p = await partnerAt(app, fake);
+    for (let i = 0; i < 20; i++) await pncActionNeeded(app);
+    const base = app.deps.partnerDeliveries.worker;
+    let statements = 0;
+    const counted = {
+      ...base,
+      db: { ...base.db, rows: <T>(q: SQL) => (statements++, base.db.rows<T>(q)) },
+    };
+    const r = await deliverPartnerRound(counted);
+    assert.deepEqual([r.claimed, r.delivered], [20, 20]);
+    assert.ok(statements < 11, `${statements} statements: not one settle per delivery`);
+    const listed = await deliveriesOf(app, p.id, "delivered");
+    assert.equal(listed.length, 20);
+    assert.ok(listed.every((d) => d.attempts === 1 && d.lastStatus === 200 && d.deliveredAt));
+
+    // A lease that is no longer this owner's is left alone, as by settleDelivery.
+    await pncActionNeeded(app);
+    const now = clock.now();
+    const lease = { now, leaseUntil: new Date(now.getTime() + 60_000), limit: 10 };
+    const [d] = await claimDeliveries(db, { owner: "instance-a", ...lease });
+    const item = { id: d.id, at: now, httpStatus: 204 };
+    assert.equal((await settleDelivered(db, { owner: "instance-b", items: [item] })).size, 0);
+    assert.deepEqual([...await settleDelivered(db, { owner: "instance-a", items: [item] })], [
+      d.id,
+    ]);
+    const [settled] = await deliveriesOf(app, p.id, "delivered");
+    assert.deepEqual([settled.id, settled.lastStatus, settled.deliveredAt], [
+      d.id,
+      204,
+      now.toISOString(),
+    ]);
+  },
+);

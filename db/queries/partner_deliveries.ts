@@ -146,6 +146,31 @@ export async function settleDelivery(
 }
 
 /**
+ * {@link settleDelivery} for many delivered attempts of this owner at once:
+ * one statement (one commit) instead of one per delivery, so a busy worker
+ * settles a round's answers in a few statements. Each row keeps its own
+ * answer's time and status. Returns the ids settled; a row whose lease is no
+ * longer this owner's is left alone, as in {@link settleDelivery}.
+ */
+export async function settleDelivered(
+  db: Executor,
+  args: { owner: string; items: Array<{ id: number; at: Date; httpStatus: number }> },
+): Promise<Set<number>> {
+  if (args.items.length === 0) return new Set();
+  const items = JSON.stringify(
+    args.items.map((i) => ({ id: i.id, at: i.at.toISOString(), status: i.httpStatus })),
+  );
+  const rows = await db.rows<{ id: string | number }>(sql`
+    update partner_deliveries d
+    set status = 'delivered', delivered_at = s.at, last_error = null,
+      attempts = d.attempts + 1, last_status = s.status, lease_owner = null, lease_until = null
+    from json_to_recordset(${items}::json) as s(id bigint, at timestamptz, status int)
+    where d.id = s.id and d.lease_owner = ${args.owner} and d.status = 'pending'
+    returning d.id`);
+  return new Set(rows.map((r) => Number(r.id)));
+}
+
+/**
  * Deactivates a partner that answered 410 Gone; its deliveries wait until an
  * admin reactivates it. True only for the call that switched it off: of
  * several 410s answered at once (a batch goes out side by side) exactly one

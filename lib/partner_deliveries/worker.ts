@@ -13,6 +13,7 @@ import {
   deactivatePartner,
   returnDeliveryToQueue,
   setEventBody,
+  settleDelivered,
   settleDelivery,
   type Settlement,
 } from "../../db/queries/partner_deliveries.ts";
@@ -147,8 +148,54 @@ export function settlementOf(
   };
 }
 
+/** Settles one delivered attempt; resolves whether it was still this owner's. */
+type SettleDelivered = (item: { id: number; at: Date; httpStatus: number }) => Promise<boolean>;
+
+/**
+ * Group commit for the delivered attempts of one round: the first answer is
+ * settled at once, answers arriving meanwhile wait for that statement and then
+ * go together in the next. One statement in flight at a time, so an answer
+ * waits at most one statement more than alone, and a crash leaves unsettled
+ * (to be sent again after the lease) no more than what was already answered.
+ */
+function groupSettler(deps: PartnerWorkerDeps): SettleDelivered {
+  type Waiting = {
+    item: { id: number; at: Date; httpStatus: number };
+    done: (settled: boolean) => void;
+    fail: (error: unknown) => void;
+  };
+  let queue: Waiting[] = [];
+  let flushing = false;
+  const flush = async () => {
+    flushing = true;
+    while (queue.length > 0) {
+      const batch = queue;
+      queue = [];
+      try {
+        const settled = await settleDelivered(deps.db, {
+          owner: deps.owner,
+          items: batch.map((w) => w.item),
+        });
+        for (const w of batch) w.done(settled.has(w.item.id));
+      } catch (error) {
+        for (const w of batch) w.fail(error);
+      }
+    }
+    flushing = false;
+  };
+  return (item) =>
+    new Promise<boolean>((done, fail) => {
+      queue.push({ item, done, fail });
+      if (!flushing) flush();
+    });
+}
+
 /** One attempt of one claimed delivery, settled. */
-async function attempt(deps: PartnerWorkerDeps, d: ClaimedDelivery): Promise<Settlement> {
+async function attempt(
+  deps: PartnerWorkerDeps,
+  d: ClaimedDelivery,
+  delivered: SettleDelivered,
+): Promise<Settlement> {
   const body = encoder.encode(await bodyOf(deps, d));
   const headers = await signedHeaders(d, { id: d.eventId, type: d.type }, body, deps.clock.now());
   const result = await deps.send({ url: d.url, headers, body });
@@ -185,6 +232,8 @@ async function attempt(deps: PartnerWorkerDeps, d: ClaimedDelivery): Promise<Set
         partner: hashForLog(d.partnerId),
       });
     } else return { status: "pending", error: "partner gone", nextAttemptAt: now };
+  } else if (settled.outcome.status === "delivered") {
+    await delivered({ id: d.id, at: now, httpStatus: settled.httpStatus! });
   } else {
     await settle(deps.db);
   }
@@ -210,7 +259,8 @@ export async function deliverPartnerRound(deps: PartnerWorkerDeps): Promise<Part
     limit: deps.batchLimit ?? PARTNER_BATCH_LIMIT,
   });
   const round = { claimed: claimed.length, delivered: 0, failed: 0, retried: 0 };
-  const outcomes = await Promise.allSettled(claimed.map((d) => attempt(deps, d)));
+  const delivered = groupSettler(deps);
+  const outcomes = await Promise.allSettled(claimed.map((d) => attempt(deps, d, delivered)));
   for (const o of outcomes) {
     if (o.status === "rejected") {
       // The lease stays until it expires; the attempt goes again then.
