@@ -10,7 +10,7 @@ import { logger } from "../logging.ts";
 import { AdminNavContext } from "./admin_nav.ts";
 
 const BUNDLE = fileURLToPath(
-  new URL("../static/build/islands.js", import.meta.url),
+  new URL("../../static/build/islands.js", import.meta.url),
 );
 
 /** Content hash of the built islands bundle; "missing" (and a warning) before `deno task build`. */
