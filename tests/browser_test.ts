@@ -4,8 +4,9 @@
  * screenshots under test-artifacts/ (not committed).
  */
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { upsertAdmin } from "../lib/admin_accounts.ts";
+import { hasChromium, launchChromium, shot } from "./_support/browser.ts";
 import { postgresAvailable } from "./_support/db.ts";
 import { openTestDatabase } from "./_support/db.ts";
 import {
@@ -17,16 +18,6 @@ import {
   type TestApp,
   uniqueId,
 } from "./_support/app.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
-if (!hasChromium && Deno.env.get("CI") === "true") {
-  throw new Error(
-    "CI needs Debian's chromium at /usr/bin/chromium for the browser tests",
-  );
-}
-const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
-await Deno.mkdir(ARTIFACTS, { recursive: true });
 
 const PHONE = {
   viewport: { width: 390, height: 844 },
@@ -50,15 +41,7 @@ function browserTest(
         postgresAvailable ? "postgres" : "pglite",
       );
       await using app = await startTestApp({ db, sseHeartbeatMs: 2_000, env: options.env });
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-        ],
-      });
+      const browser = await launchChromium();
       try {
         await fn(browser, app);
       } finally {
@@ -119,9 +102,6 @@ async function charge(
   for (const wh of rest) await send(wh, "Sample.Periodic", 7.4);
   if (args.endWh !== undefined) await send(args.endWh, "Transaction.End", 0);
 }
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
 
 browserTest(
   "a customer scans a charger, taps a card, lands on /me and sees the session live",

@@ -7,22 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
-import { chromium, type Page } from "playwright-core";
 import { upsertAdmin } from "../lib/admin_accounts.ts";
+import { hasChromium, launchChromium, shot } from "./_support/browser.ts";
 import { openTestDatabase, postgresAvailable } from "./_support/db.ts";
 import { pncPost, startTestApp } from "./_support/app.ts";
 import { deliveriesOf, round, startFakePartner } from "./_support/partner.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
-if (!hasChromium && Deno.env.get("CI") === "true") {
-  throw new Error("CI needs Debian's chromium at /usr/bin/chromium for the browser tests");
-}
-const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
-await Deno.mkdir(ARTIFACTS, { recursive: true });
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
 
 Deno.test({
   name: "browser - an admin tests a partner's connection, sees a failed delivery, retries it",
@@ -37,10 +26,7 @@ Deno.test({
     });
     await using fake = startFakePartner();
     await upsertAdmin(app.deps, { email: "ops@example.com", password: "correct-horse-battery" });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
       const page = await context.newPage();

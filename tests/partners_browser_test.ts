@@ -4,22 +4,11 @@
  * regenerate with a grace window. Screenshots under test-artifacts/.
  */
 import assert from "node:assert/strict";
-import { chromium, type Page } from "playwright-core";
 import { upsertAdmin } from "../lib/admin_accounts.ts";
+import { hasChromium, launchChromium, shot } from "./_support/browser.ts";
 import { schemeOf } from "../lib/signatures/mod.ts";
 import { openTestDatabase, postgresAvailable } from "./_support/db.ts";
 import { jsonOf, startTestApp } from "./_support/app.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
-if (!hasChromium && Deno.env.get("CI") === "true") {
-  throw new Error("CI needs Debian's chromium at /usr/bin/chromium for the browser tests");
-}
-const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
-await Deno.mkdir(ARTIFACTS, { recursive: true });
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
 
 Deno.test({
   name: "browser - an admin creates a partner, copies the secret once, regenerates with grace",
@@ -30,10 +19,7 @@ Deno.test({
     await using db = await openTestDatabase(postgresAvailable ? "postgres" : "pglite");
     await using app = await startTestApp({ db });
     await upsertAdmin(app.deps, { email: "ops@example.com", password: "correct-horse-battery" });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
       await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.url });
