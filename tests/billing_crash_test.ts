@@ -9,6 +9,7 @@ import { claimEvents } from "../db/queries/usage_events.ts";
 import { deliverOnce, type LagoWorkerDeps } from "../lib/billing/lago_worker.ts";
 import { ManualClock } from "../lib/clock.ts";
 import { signBody } from "../lib/signed_request.ts";
+import { appProcess } from "./_support/app_process.ts";
 import { openTestDatabase, postgresAvailable } from "./_support/db.ts";
 import { ADMIN_TOKEN, METER_KEY, PREAUTH_KEY, preAuthorize, uniqueId } from "./_support/app.ts";
 import { billedCustomer, drain, reading, startBillingRig } from "./_support/billing.ts";
@@ -113,7 +114,6 @@ pgTest(
     const env = {
       PATH: Deno.env.get("PATH") ?? "",
       HOME: Deno.env.get("HOME") ?? "/tmp",
-      PORT: String(port),
       DATABASE_URL: db.url!,
       STEVE_PREAUTH_HMAC_KEY: PREAUTH_KEY,
       STEVE_METERVALUE_HMAC_KEY: METER_KEY,
@@ -123,26 +123,7 @@ pgTest(
       LAGO_TIMEOUT_SECONDS: "1",
       LOG_LEVEL: "warning",
     };
-    const start = () =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
-        env,
-        clearEnv: true,
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-    const base = `http://127.0.0.1:${port}`;
-    const ready = async () => {
-      for (let i = 0; i < 150; i++) {
-        const ok = await fetch(`${base}/health`).then(
-          (r) => r.body?.cancel().then(() => r.ok),
-          () => false,
-        );
-        if (ok) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error("the app did not start");
-    };
+    const { start, ready, base } = appProcess(env, port);
     const admin = (path: string, body: unknown) =>
       fetch(base + path, {
         method: "PUT",

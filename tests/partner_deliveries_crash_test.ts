@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
 import { ManualClock } from "../lib/clock.ts";
 import { deliverPartnerRound, type PartnerWorkerDeps } from "../lib/partner_deliveries/worker.ts";
+import { appProcess } from "./_support/app_process.ts";
 import { openTestDatabase, postgresAvailable } from "./_support/db.ts";
 import { ADMIN_TOKEN, HUBJECT_SECRET, pncPost, startTestApp, uniqueId } from "./_support/app.ts";
 import { startFakePartner, subscribedPartner } from "./_support/partner.ts";
@@ -73,7 +74,6 @@ pgTest(
     const env = {
       PATH: Deno.env.get("PATH") ?? "",
       HOME: Deno.env.get("HOME") ?? "/tmp",
-      PORT: String(port),
       DATABASE_URL: db.url!,
       ADMIN_API_TOKEN: ADMIN_TOKEN,
       HUBJECT_WEBHOOK_SECRET: HUBJECT_SECRET,
@@ -81,26 +81,7 @@ pgTest(
       PARTNER_WEBHOOK_TIMEOUT_SECONDS: "1",
       LOG_LEVEL: "warning",
     };
-    const start = () =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
-        env,
-        clearEnv: true,
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-    const base = `http://127.0.0.1:${port}`;
-    const ready = async () => {
-      for (let i = 0; i < 150; i++) {
-        const ok = await fetch(`${base}/health`).then(
-          (r) => r.body?.cancel().then(() => r.ok),
-          () => false,
-        );
-        if (ok) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error("the app did not start");
-    };
+    const { start, ready, base } = appProcess(env, port);
     const waitFor = async (what: string, test: () => Promise<boolean> | boolean) => {
       for (let i = 0; i < 300; i++) {
         if (await test()) return;
