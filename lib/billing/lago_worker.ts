@@ -14,6 +14,7 @@ import {
   releaseEvents,
 } from "../../db/queries/usage_events.ts";
 import type { Clock } from "../clock.ts";
+import { idleTimer } from "../idle_timer.ts";
 import { errorSummary, type Logger } from "../logging.ts";
 import { isAlreadyStored, type LagoEvent, type LagoSender } from "./lago_client.ts";
 import { mwhToKwhString } from "./kwh.ts";
@@ -171,7 +172,7 @@ export function startLagoWorker(
   options: { idleMs?: number } = {},
 ) {
   let stopped = false;
-  let wake: (() => void) | undefined;
+  const idle = idleTimer();
   const idleMs = options.idleMs ?? 500;
   const loop = (async () => {
     while (!stopped) {
@@ -189,13 +190,7 @@ export function startLagoWorker(
         });
       }
       if (round.claimed === 0 || round.retried === round.claimed) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, idleMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        await idle.sleep(idleMs);
       }
     }
   })();
@@ -203,7 +198,7 @@ export function startLagoWorker(
     /** Ends the loop after the round in flight (its events are settled, not stranded). */
     async stop() {
       stopped = true;
-      wake?.();
+      idle.wake();
       await loop;
     },
   };

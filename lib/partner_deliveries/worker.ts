@@ -18,6 +18,7 @@ import {
   type Settlement,
 } from "../../db/queries/partner_deliveries.ts";
 import type { Clock } from "../clock.ts";
+import { idleTimer } from "../idle_timer.ts";
 import { errorSummary, hashForLog, type Logger } from "../logging.ts";
 import { schemeOf } from "../signatures/mod.ts";
 import { canonicalEventBody } from "./events.ts";
@@ -276,7 +277,7 @@ export async function deliverPartnerRound(deps: PartnerWorkerDeps): Promise<Part
 /** Runs {@link deliverPartnerRound} until stopped: back to back while there is work, else every `idleMs`. */
 export function startPartnerWorker(deps: PartnerWorkerDeps, options: { idleMs?: number } = {}) {
   let stopped = false;
-  let wake: (() => void) | undefined;
+  const idle = idleTimer();
   const idleMs = options.idleMs ?? 500;
   const loop = (async () => {
     while (!stopped) {
@@ -287,13 +288,7 @@ export function startPartnerWorker(deps: PartnerWorkerDeps, options: { idleMs?: 
         deps.log.error("partner worker round failed", { error: errorSummary(error) });
       }
       if (claimed === 0 && !stopped) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, idleMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        await idle.sleep(idleMs);
       }
     }
   })();
@@ -305,7 +300,7 @@ export function startPartnerWorker(deps: PartnerWorkerDeps, options: { idleMs?: 
      */
     async stop() {
       stopped = true;
-      wake?.();
+      idle.wake();
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         loop,

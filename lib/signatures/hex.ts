@@ -4,7 +4,13 @@
  * lower-case as SteVe sends it, upper case accepted.
  */
 import { matchingSecret, signHmacSha256 } from "./hmac.ts";
-import { failed, matched, type SchemeOptions, type SignatureCheck } from "./result.ts";
+import {
+  failed,
+  matched,
+  missingInput,
+  type SchemeOptions,
+  type SignatureCheck,
+} from "./result.ts";
 
 const HEX = /^[0-9a-fA-F]*$/;
 /** 32 bytes of HMAC-SHA256 as hex, nothing around it (either case). */
@@ -36,8 +42,8 @@ export async function verifyHex(
   secrets: readonly string[],
   options: SchemeOptions,
 ): Promise<SignatureCheck> {
-  if (signature === "") return failed("missing_signature");
-  if (secrets.length === 0) return failed("no_secret");
+  const missing = missingInput(signature, secrets);
+  if (missing) return missing;
   // HMAC-SHA256 is 32 bytes: anything but exactly 64 hex characters is malformed.
   if (!HEX_64.test(signature)) return failed("malformed");
   const mac = decodeHex(signature)!;

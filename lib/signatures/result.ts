@@ -79,6 +79,16 @@ const FAILURES: { readonly [R in SignatureFailure]: SignatureCheck } = {
 };
 const MATCHES: SignatureCheck[] = [];
 
+/**
+ * The refusals every scheme gives before parsing: no header, or no secret to
+ * check it with. Null when both are there.
+ */
+export function missingInput(signature: string, secrets: readonly string[]): SignatureCheck | null {
+  if (signature === "") return FAILURES.missing_signature;
+  if (secrets.length === 0) return FAILURES.no_secret;
+  return null;
+}
+
 /** The refusal for `reason`. */
 export function failed(reason: SignatureFailure): SignatureCheck {
   return FAILURES[reason];

@@ -6,7 +6,13 @@
  */
 import { decodeHex, encodeHex, HEX_64 } from "./hex.ts";
 import { matchingSecret, signHmacSha256 } from "./hmac.ts";
-import { failed, matched, type SchemeOptions, type SignatureCheck } from "./result.ts";
+import {
+  failed,
+  matched,
+  missingInput,
+  type SchemeOptions,
+  type SignatureCheck,
+} from "./result.ts";
 
 const PREFIX = "sha256=";
 
@@ -22,8 +28,8 @@ export async function verifySha256(
   secrets: readonly string[],
   options: SchemeOptions,
 ): Promise<SignatureCheck> {
-  if (signature === "") return failed("missing_signature");
-  if (secrets.length === 0) return failed("no_secret");
+  const missing = missingInput(signature, secrets);
+  if (missing) return missing;
   const hasPrefix = signature.slice(0, PREFIX.length).toLowerCase() === PREFIX;
   if (!hasPrefix && !options.bareHex) return failed("malformed");
   const hex = hasPrefix ? signature.slice(PREFIX.length) : signature;

@@ -15,6 +15,7 @@ import {
   DEFAULT_TOLERANCE,
   failed,
   matched,
+  missingInput,
   type SchemeOptions,
   type SignatureCheck,
 } from "./result.ts";
@@ -64,8 +65,8 @@ export async function verifyTimestamped(
   secrets: readonly string[],
   options: SchemeOptions,
 ): Promise<SignatureCheck> {
-  if (signature === "") return failed("missing_signature");
-  if (secrets.length === 0) return failed("no_secret");
+  const missing = missingInput(signature, secrets);
+  if (missing) return missing;
   if (!options.now) throw new TypeError("timestamped signatures need options.now");
   const header = parseTimestampedHeader(signature);
   if (!header) return failed("malformed");

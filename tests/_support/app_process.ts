@@ -1,0 +1,39 @@
+/**
+ * The app as a real process (`deno run main.ts`) on a port of its own, for
+ * crash tests that SIGKILL it and start it again on the same database.
+ */
+
+export interface AppProcess {
+  /** `http://127.0.0.1:<port>`. */
+  base: string;
+  /** Starts a new process (output discarded). */
+  start(): Deno.ChildProcess;
+  /** Resolves once `/health` answers 200; throws after about 15 s. */
+  ready(): Promise<void>;
+}
+
+export function appProcess(env: Record<string, string>, port: number): AppProcess {
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    base,
+    start: () =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname],
+        env: { ...env, PORT: String(port) },
+        clearEnv: true,
+        stdout: "null",
+        stderr: "null",
+      }).spawn(),
+    async ready() {
+      for (let i = 0; i < 150; i++) {
+        const ok = await fetch(`${base}/health`).then(
+          (r) => r.body?.cancel().then(() => r.ok),
+          () => false,
+        );
+        if (ok) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error("the app did not start");
+    },
+  };
+}
