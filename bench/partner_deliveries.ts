@@ -6,8 +6,9 @@
  * `allowLocal: true`) to a fake partner on loopback that answers 200 at once.
  *
  *   deno run -A bench/partner_deliveries.ts [--deliveries 20000] [--instances 1,2]
- *     [--pool 10] [--seconds-max 120] [--runs 1] [--batch 50] [--host 127.0.0.1|localhost]
- *     [--quiet-wait 60]
+ *     [--pool 10] [--seconds-max 120] [--runs 1] [--in-flight 64]
+ *     [--per-partner 16] [--host 127.0.0.1|localhost]
+ *     [--quiet-wait 60] [--parked 0]
  *
  * The backlog is inserted in bulk with SQL (one `insert … select` of bodies
  * built by `canonicalEventBody`), not through the app's hooks: one partner
@@ -22,14 +23,18 @@
  * a check fails.
  */
 import { parseArgs } from "node:util";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { type Database, openDatabase } from "../db/client.ts";
 import { at as sqlAt } from "../db/sql.ts";
 import { systemClock } from "../lib/clock.ts";
 import { logger } from "../lib/logging.ts";
 import { canonicalEventBody } from "../lib/partner_deliveries/events.ts";
 import { outboundTransport, type SendOnce } from "../lib/partner_deliveries/transport.ts";
-import { PARTNER_BATCH_LIMIT, startPartnerWorker } from "../lib/partner_deliveries/worker.ts";
+import {
+  PARTNER_MAX_IN_FLIGHT,
+  PARTNER_MAX_IN_FLIGHT_PER_PARTNER,
+  startPartnerWorker,
+} from "../lib/partner_deliveries/worker.ts";
 import { adminQuery as sharedAdminQuery } from "../tests/_support/pg_admin.ts";
 import { waitForQuiet } from "./cpu.ts";
 
@@ -40,6 +45,8 @@ const TIMEOUT_MS = 10_000; // PARTNER_WEBHOOK_TIMEOUT_SECONDS' default
 /** Before each drain, wait (`--quiet-wait` s at most) until the machine's other work stays under this % of a core. */
 const QUIET_PCT = 30;
 const PARTNER_ID = "00000000-0000-4000-8000-0000000000b1";
+/** A deactivated partner whose backlog (`--parked`) waits for its reactivation. */
+const PARKED_PARTNER_ID = "00000000-0000-4000-8000-0000000000b2";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -47,9 +54,11 @@ const { values: flags } = parseArgs({
     deliveries: { type: "string", default: "20000" },
     instances: { type: "string", default: "1,2" },
     pool: { type: "string", default: "10" },
-    batch: { type: "string", default: String(PARTNER_BATCH_LIMIT) },
+    "in-flight": { type: "string", default: String(PARTNER_MAX_IN_FLIGHT) },
+    "per-partner": { type: "string", default: String(PARTNER_MAX_IN_FLIGHT_PER_PARTNER) },
     host: { type: "string", default: "127.0.0.1" },
     "quiet-wait": { type: "string", default: "60" },
+    parked: { type: "string", default: "0" },
     runs: { type: "string", default: "1" },
     "seconds-max": { type: "string", default: "120" },
     "serve-fake": { type: "boolean", default: false },
@@ -118,6 +127,10 @@ interface WorkerReport {
   /** Sum over statements of their time (claim, settle). */
   dbMs: number;
   statements: number;
+  /** Claims that returned deliveries (told apart by their rows), their time and rows. */
+  claims: number;
+  claimMs: number;
+  claimed: number;
   notDelivered: number;
 }
 
@@ -128,7 +141,16 @@ interface WorkerReport {
  */
 async function runInstance(owner: string, url: string): Promise<void> {
   const db = await openDatabase({ url, poolSize: Number(flags.pool) });
-  const report: WorkerReport = { attempts: 0, sendMs: 0, dbMs: 0, statements: 0, notDelivered: 0 };
+  const report: WorkerReport = {
+    attempts: 0,
+    sendMs: 0,
+    dbMs: 0,
+    statements: 0,
+    claims: 0,
+    claimMs: 0,
+    claimed: 0,
+    notDelivered: 0,
+  };
   const transport = outboundTransport({ allowLocal: true, timeoutMs: TIMEOUT_MS });
   const send: SendOnce = async (request) => {
     const t = performance.now();
@@ -140,14 +162,18 @@ async function runInstance(owner: string, url: string): Promise<void> {
   };
   const timed: Database = {
     ...db,
-    rows: async (query) => {
+    rows: async <T>(query: SQL) => {
       const t = performance.now();
-      try {
-        return await db.rows(query);
-      } finally {
-        report.dbMs += performance.now() - t;
-        report.statements++;
+      const rows = await db.rows<T>(query);
+      const ms = performance.now() - t;
+      report.dbMs += ms;
+      report.statements++;
+      if (rows.length > 0 && "signature_header" in (rows[0] as object)) {
+        report.claims++;
+        report.claimMs += ms;
+        report.claimed += rows.length;
       }
+      return rows;
     },
   };
   const out = Deno.stdout.writable.getWriter();
@@ -164,7 +190,9 @@ async function runInstance(owner: string, url: string): Promise<void> {
         log: logger("PartnerDeliveriesBench"),
         retrySchedule: [5, 300],
         leaseMs: 3 * TIMEOUT_MS + 5_000, // as createPartnerDeliveries
-        batchLimit: Number(flags.batch),
+      }, {
+        maxInFlight: Number(flags["in-flight"]),
+        maxInFlightPerPartner: Number(flags["per-partner"]),
       });
     } else if (line === "stop") {
       await running?.stop();
@@ -236,6 +264,13 @@ async function seed(db: Database, n: number): Promise<void> {
       next_attempt_at, created_at)
     select ${PARTNER_ID}::uuid, r.id, 'scan.login', r.body, 'pending', 0, ${sqlAt(at)}, ${sqlAt(at)}
     from json_to_recordset(${JSON.stringify(rows)}::json) as r(id uuid, body text)`);
+  // `--parked`: older pending rows of a deactivated partner, which the claim must not walk.
+  await db.rows(sql`
+    insert into partner_deliveries (partner_id, event_id, type, body, status, attempts,
+      next_attempt_at, created_at)
+    select ${PARKED_PARTNER_ID}::uuid, gen_random_uuid(), 'scan.login', '{}', 'pending', 0,
+      ${sqlAt(new Date(at.getTime() - 60_000))}, ${sqlAt(at)}
+    from generate_series(1, ${Number(flags.parked)})`);
   await db.rows(sql`vacuum analyze partner_deliveries`);
 }
 
@@ -307,7 +342,14 @@ async function drain(
   await fake.next();
   const children = Array.from(
     { length: instances },
-    (_, i) => spawnChild([`--worker=bench-${instances}-${i}`, `--db-url=${url}`]),
+    (_, i) =>
+      spawnChild([
+        `--worker=bench-${instances}-${i}`,
+        `--db-url=${url}`,
+        `--pool=${flags.pool}`,
+        `--in-flight=${flags["in-flight"]}`,
+        `--per-partner=${flags["per-partner"]}`,
+      ]),
   );
   try {
     for (const c of children) await c.next(); // ready: modules loaded, pool open
@@ -320,7 +362,8 @@ async function drain(
     let timedOut = false;
     for (;;) {
       const [{ pending }] = await db.rows<{ pending: number }>(
-        sql`select count(*)::int as pending from partner_deliveries where status = 'pending'`,
+        sql`select count(*)::int as pending from partner_deliveries where status = 'pending'
+          and partner_id = ${PARTNER_ID}::uuid`,
       );
       if (pending === 0) break;
       if (performance.now() > deadline) {
@@ -340,7 +383,8 @@ async function drain(
     const got = await fake.next() as unknown as FakeReport;
     const [queue] = await db.rows<{ delivered: number; attempts: number }>(sql`
       select count(*) filter (where status = 'delivered')::int as delivered,
-        coalesce(sum(attempts), 0)::int as attempts from partner_deliveries`);
+        coalesce(sum(attempts), 0)::int as attempts from partner_deliveries
+      where partner_id = ${PARTNER_ID}::uuid`);
     const sum = (f: (r: WorkerReport) => number) => reports.reduce((a, r) => a + f(r), 0);
     const attempts = sum((r) => r.attempts);
     const failures = [
@@ -361,7 +405,9 @@ async function drain(
         (sum((r) => r.sendMs) / attempts).toFixed(2)
       } ms; ` +
       `db ${(sum((r) => r.dbMs) / sum((r) => r.statements)).toFixed(2)} ms per statement ` +
-      `(${(sum((r) => r.statements) / attempts).toFixed(2)} per attempt); ` +
+      `(${(sum((r) => r.statements) / attempts).toFixed(2)} per attempt); claims ` +
+      `${sum((r) => r.claims)}, ${(sum((r) => r.claimed) / sum((r) => r.claims)).toFixed(1)} ` +
+      `rows and ${(sum((r) => r.claimMs) / sum((r) => r.claims)).toFixed(2)} ms each; ` +
       `CPU % of a core: instances ${cpu.instances}, fake ${cpu.fake}, ` +
       `postgres ${cpu.postgres}, other ${cpu.other} (waited ${Math.round(waited / 1000)} s ` +
       `for a quiet machine)\n  CPU µs per delivery: instances ${perDelivery(cpu.instances)}, ` +
@@ -399,9 +445,13 @@ async function main(): Promise<boolean> {
           created_at, updated_at, url, events)
         values (${PARTNER_ID}::uuid, 'Bench partner', 'sha256', 'X-ExpresSync-Signature',
           ${"bench-secret-" + crypto.randomUUID()}, true, ${sqlAt(now)}, ${sqlAt(now)}, ${hookUrl},
-          array['scan.login'])`);
+          array['scan.login']),
+        (${PARKED_PARTNER_ID}::uuid, 'Parked partner', 'sha256', 'X-ExpresSync-Signature',
+          ${"bench-secret-" + crypto.randomUUID()}, false, ${sqlAt(now)}, ${sqlAt(now)},
+          ${hookUrl}, array['scan.login'])`);
       console.log(
-        `Partner deliveries: ${n} per run, batch ${flags.batch}, pool ${flags.pool} ` +
+        `Partner deliveries: ${n} per run, in flight ${flags["in-flight"]} ` +
+          `(${flags["per-partner"]} per partner), ${flags.parked} parked, pool ${flags.pool} ` +
           `per instance, fake partner ${hookUrl} (child process), ` +
           `${navigator.hardwareConcurrency} CPUs`,
       );

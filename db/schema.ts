@@ -407,8 +407,9 @@ export const partnerDeliveries = pgTable("partner_deliveries", {
     sql`${t.status} in ('pending', 'delivered', 'failed')`,
   ),
   check("partner_deliveries_body_check", sql`${t.body} is not null or ${t.dataJson} is not null`),
-  // The claim walks due pending rows in order; delivered and failed ones never slow it.
-  index("partner_deliveries_claim_idx").on(t.nextAttemptAt, t.id).where(
+  // The claim walks each sendable partner's due pending rows in order: delivered and failed
+  // rows, and the backlogs of partners that cannot be sent to, never slow it.
+  index("partner_deliveries_due_idx").on(t.partnerId, t.nextAttemptAt, t.id).where(
     sql`status = 'pending'`,
   ),
   // The admin list: a partner's deliveries, newest first.

@@ -447,3 +447,41 @@ forEachDatabase(
     ]);
   },
 );
+
+forEachDatabase(
+  "partner deliveries - a hanging partner holds its own share of the worker, never the others'",
+  async (_t, db) => {
+    const clock = new ManualClock(T0);
+    // Attempts to the hanging partner stay in flight for the whole test.
+    const env = { ...ENV, PARTNER_WEBHOOK_TIMEOUT_SECONDS: "60" };
+    await using app = await startTestApp({ db, clock, env });
+    const hanging = startFakePartner();
+    await using healthy = startFakePartner();
+    const subscribe = (fake: FakePartner) =>
+      subscribedPartner(app, { url: `${fake.origin}/hook`, events: ["pnc.action_needed"] });
+    await subscribe(hanging);
+    // A backlog to the hanging partner, older than anything the healthy one gets.
+    for (let i = 0; i < 60; i++) {
+      hanging.answers.push("hang");
+      await pncActionNeeded(app);
+    }
+    await subscribe(healthy);
+    for (let i = 0; i < 5; i++) await pncActionNeeded(app);
+    const stop = app.deps.partnerDeliveries.start({
+      idleMs: 20,
+      maxInFlight: 8,
+      maxInFlightPerPartner: 3,
+    });
+    try {
+      const deadline = performance.now() + 10_000;
+      while (healthy.received.length < 5 && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(healthy.received.length, 5, "the healthy partner got all its deliveries");
+      assert.equal(hanging.received.length, 3, "the hanging partner holds only its share");
+    } finally {
+      await hanging.close(); // ends the hung attempts, so stopping does not wait for them
+      await stop();
+    }
+  },
+);

@@ -51,27 +51,53 @@ export interface ClaimedDelivery {
 
 /**
  * Claims up to `limit` due deliveries of active partners for `owner` until
- * `leaseUntil`, oldest due first. `FOR UPDATE … SKIP LOCKED` keeps two
- * workers from claiming one row at the same moment, and the lease (longer
- * than an attempt can take) keeps it theirs while the attempt is in flight;
- * a worker that dies leaves a lease that expires, so nothing is stranded.
- * The partner's URL, scheme and secret are read here, at the attempt: a
- * rotated secret or a fixed URL applies to the next attempt of everything.
+ * `leaseUntil`, oldest due first, at most `perPartner` of one partner minus
+ * what `busy` says is already in flight to it. `FOR UPDATE … SKIP LOCKED`
+ * keeps two workers from claiming one row at the same moment, and the lease
+ * (longer than an attempt can take) keeps it theirs while the attempt is in
+ * flight; a worker that dies leaves a lease that expires, so nothing is
+ * stranded. The partner's URL, scheme and secret are read here, at the
+ * attempt: a rotated secret or a fixed URL applies to the next attempt of
+ * everything.
+ *
+ * The walk starts from the partners, not the deliveries: each sendable
+ * partner's due rows are read from its own slice of
+ * `partner_deliveries_due_idx`, so the backlog of a deactivated partner (or
+ * one without a URL) is never scanned, and the per-partner cap holds inside
+ * the statement (no claiming rows only to hand them back).
  */
 export async function claimDeliveries(
   db: Executor,
-  args: { owner: string; now: Date; leaseUntil: Date; limit: number },
+  args: {
+    owner: string;
+    now: Date;
+    leaseUntil: Date;
+    limit: number;
+    perPartner?: number;
+    busy?: ReadonlyMap<string, number>;
+  },
 ): Promise<ClaimedDelivery[]> {
+  const busy = JSON.stringify(Object.fromEntries(args.busy ?? []));
+  const perPartner = Math.min(args.perPartner ?? args.limit, args.limit);
   const rows = await db.rows<Record<string, string | number | null>>(sql`
-    with due as (
-      select d.id from partner_deliveries d
-      join partners p on p.id = d.partner_id
-      where d.status = 'pending' and d.next_attempt_at <= ${at(args.now)}
-        and (d.lease_until is null or d.lease_until < ${at(args.now)})
-        and p.active and p.url is not null
-      order by d.next_attempt_at, d.id
+    with busy as (
+      select key::uuid as partner_id, value::int as n from json_each_text(${busy}::json)
+    ),
+    due as (
+      select x.id, x.next_attempt_at from partners p
+      left join busy b on b.partner_id = p.id
+      cross join lateral (
+        select d.id, d.next_attempt_at from partner_deliveries d
+        where d.partner_id = p.id and d.status = 'pending'
+          and d.next_attempt_at <= ${at(args.now)}
+          and (d.lease_until is null or d.lease_until < ${at(args.now)})
+        order by d.next_attempt_at, d.id
+        limit greatest(0, ${perPartner}::int - coalesce(b.n, 0))
+        for update of d skip locked
+      ) x
+      where p.active and p.url is not null
+      order by x.next_attempt_at, x.id
       limit ${args.limit}
-      for update of d skip locked
     )
     update partner_deliveries d
     set lease_owner = ${args.owner}, lease_until = ${at(args.leaseUntil)}

@@ -19,7 +19,12 @@ import { requirePartner } from "../partners.ts";
 import { parseWith } from "../validation.ts";
 import { canonicalEventBody } from "./events.ts";
 import { outboundTransport, type SendOnce } from "./transport.ts";
-import { type PartnerWorkerDeps, signedHeaders, startPartnerWorker } from "./worker.ts";
+import {
+  type PartnerWorkerDeps,
+  type PartnerWorkerOptions,
+  signedHeaders,
+  startPartnerWorker,
+} from "./worker.ts";
 
 /** How many deliveries `GET …/deliveries` answers at most (the newest). */
 export const DELIVERIES_SHOWN = 200;
@@ -29,7 +34,7 @@ export interface PartnerDeliveries {
   /** What the admin operations need. */
   admin: PartnerDeliveryAdminDeps;
   /** Starts the worker loop; the returned function stops it. */
-  start(options?: { idleMs?: number }): () => Promise<void>;
+  start(options?: PartnerWorkerOptions): () => Promise<void>;
 }
 
 export interface PartnerDeliveryAdminDeps {

@@ -274,27 +274,86 @@ export async function deliverPartnerRound(deps: PartnerWorkerDeps): Promise<Part
   return round;
 }
 
-/** Runs {@link deliverPartnerRound} until stopped: back to back while there is work, else every `idleMs`. */
-export function startPartnerWorker(deps: PartnerWorkerDeps, options: { idleMs?: number } = {}) {
-  let stopped = false;
-  const idle = idleTimer();
+/**
+ * How many attempts one worker keeps in flight, and of those at most how many
+ * to one partner: a partner that hangs until the timeout holds its share of
+ * the slots, never all of them, so the others keep being served.
+ */
+export const PARTNER_MAX_IN_FLIGHT = 128;
+export const PARTNER_MAX_IN_FLIGHT_PER_PARTNER = 64;
+
+export interface PartnerWorkerOptions {
+  /** How long to wait for new work when none was due (also the longest wait for a free slot). */
+  idleMs?: number;
+  maxInFlight?: number;
+  maxInFlightPerPartner?: number;
+}
+
+/**
+ * Runs deliveries until stopped, pipelined: attempts are started as they are
+ * claimed and settle on their own, and the worker claims again once half of
+ * what is in flight has finished (or after `idleMs`), so one slow partner
+ * never holds up a round of the others. Each claim asks for no more than the
+ * free slots, and per partner no more than its free share.
+ */
+export function startPartnerWorker(deps: PartnerWorkerDeps, options: PartnerWorkerOptions = {}) {
   const idleMs = options.idleMs ?? 500;
+  const maxInFlight = options.maxInFlight ?? PARTNER_MAX_IN_FLIGHT;
+  const perPartner = options.maxInFlightPerPartner ?? PARTNER_MAX_IN_FLIGHT_PER_PARTNER;
+  const idle = idleTimer();
+  const inFlight = new Set<Promise<void>>();
+  const busy = new Map<string, number>();
+  let stopped = false;
+  let finishedSinceClaim = 0;
+  let claimAgainAfter = 1;
+  const delivered = groupSettler(deps);
+
+  const run = (d: ClaimedDelivery) => {
+    busy.set(d.partnerId, (busy.get(d.partnerId) ?? 0) + 1);
+    const running: Promise<void> = attempt(deps, d, delivered).then(
+      () => {},
+      // The lease stays until it expires; the attempt goes again then.
+      (error) => deps.log.error("partner delivery attempt broke", { error: errorSummary(error) }),
+    ).finally(() => {
+      inFlight.delete(running);
+      const left = busy.get(d.partnerId)! - 1;
+      if (left === 0) busy.delete(d.partnerId);
+      else busy.set(d.partnerId, left);
+      if (++finishedSinceClaim >= claimAgainAfter) idle.wake();
+    });
+    inFlight.add(running);
+  };
+
   const loop = (async () => {
     while (!stopped) {
-      let claimed = 0;
-      try {
-        claimed = (await deliverPartnerRound(deps)).claimed;
-      } catch (error) {
-        deps.log.error("partner worker round failed", { error: errorSummary(error) });
+      const free = maxInFlight - inFlight.size;
+      if (free > 0) {
+        finishedSinceClaim = 0;
+        try {
+          const now = deps.clock.now();
+          const claimed = await claimDeliveries(deps.db, {
+            owner: deps.owner,
+            now,
+            leaseUntil: new Date(now.getTime() + deps.leaseMs),
+            limit: free,
+            perPartner,
+            busy,
+          });
+          if (!stopped) claimed.forEach(run);
+        } catch (error) {
+          deps.log.error("partner worker claim failed", { error: errorSummary(error) });
+        }
       }
-      if (claimed === 0 && !stopped) {
-        await idle.sleep(idleMs);
-      }
+      // Claim again when half of what is in flight has finished; with nothing in flight,
+      // after `idleMs`. Checked before sleeping, so an attempt that finished during the
+      // claim is not missed (no await between the check and the sleep).
+      claimAgainAfter = Math.max(1, Math.ceil(inFlight.size / 2));
+      if (!stopped && finishedSinceClaim < claimAgainAfter) await idle.sleep(idleMs);
     }
   })();
   return {
     /**
-     * Ends the loop after the round in flight, waiting for it at most
+     * Ends the loop and waits for the attempts in flight at most
      * `STOP_WAIT_MS` (shutdown has 4 s for every step): an attempt still in
      * flight then is left to its lease and sent again after it (at least once).
      */
@@ -303,7 +362,7 @@ export function startPartnerWorker(deps: PartnerWorkerDeps, options: { idleMs?: 
       idle.wake();
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
-        loop,
+        loop.then(() => Promise.all(inFlight)),
         new Promise<void>((resolve) => timer = setTimeout(resolve, STOP_WAIT_MS)),
       ]);
       clearTimeout(timer);

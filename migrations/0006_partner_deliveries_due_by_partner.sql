@@ -1,0 +1,2 @@
+DROP INDEX "partner_deliveries_claim_idx";--> statement-breakpoint
+CREATE INDEX "partner_deliveries_due_idx" ON "partner_deliveries" USING btree ("partner_id","next_attempt_at","id") WHERE status = 'pending';
