@@ -53,6 +53,12 @@ export function PartnerDeliveries(
           endpoint, then retry the failed ones.
         </p>
       )}
+      {!hasUrl && deliveries.some((d) => d.status === "pending") && (
+        <p class="notice" data-testid="no-url-notice">
+          No webhook URL: pending deliveries wait and go out once a URL is saved in Settings. No new
+          events are queued for this partner until then.
+        </p>
+      )}
       {ping && <PingOutcome ping={ping} />}
       {retried !== undefined && (
         <p class="notice" role="status">

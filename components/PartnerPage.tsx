@@ -192,7 +192,7 @@ export async function partnerPageResponse(
   const partner = await requirePartner(deps, id);
   const [events, deliveries] = await Promise.all([
     partnerEvents(deps, partner.id),
-    partnerDeliveriesPage(c.get("deps"), partner.id),
+    partnerDeliveriesPage(c.get("deps"), partner),
   ]);
   return renderPage(
     c,

@@ -67,6 +67,8 @@ export interface Config {
   partnerWebhookTimeoutMs: number;
   /** Seconds between attempts of a partner delivery (each ±20 %); after the last, failed. */
   partnerWebhookRetrySchedule: number[];
+  /** Delivered and failed partner deliveries are deleted this many days after their last attempt. */
+  partnerDeliveriesRetentionDays: number;
   logLevel: "debug" | "info" | "warning" | "error";
 }
 
@@ -122,6 +124,7 @@ const ENV_SCHEMA = z.object({
     /^\s*\d+\s*(,\s*\d+\s*)*$/,
     "must be seconds separated by commas, e.g. 5,300,1800",
   ).default(DEFAULT_PARTNER_RETRY_SCHEDULE),
+  PARTNER_DELIVERIES_RETENTION_DAYS: positiveInt(3650).default(30),
   LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
 });
 
@@ -244,6 +247,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     partnerWebhooksAllowLocal: e.PARTNER_WEBHOOKS_ALLOW_LOCAL,
     partnerWebhookTimeoutMs: e.PARTNER_WEBHOOK_TIMEOUT_SECONDS * 1000,
     partnerWebhookRetrySchedule: retrySchedule,
+    partnerDeliveriesRetentionDays: e.PARTNER_DELIVERIES_RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -133,14 +133,21 @@ Deno.test("config - partner webhooks: defaults, and a bad value names its variab
     c.partnerWebhookRetrySchedule,
     [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
   );
+  assert.equal(c.partnerDeliveriesRetentionDays, 30);
   const set = loadConfig({
     PARTNER_WEBHOOKS_ALLOW_LOCAL: "true",
     PARTNER_WEBHOOK_TIMEOUT_SECONDS: "3",
     PARTNER_WEBHOOK_RETRY_SCHEDULE: " 1, 2 ,3",
+    PARTNER_DELIVERIES_RETENTION_DAYS: "7",
   });
   assert.deepEqual(
-    [set.partnerWebhooksAllowLocal, set.partnerWebhookTimeoutMs, set.partnerWebhookRetrySchedule],
-    [true, 3000, [1, 2, 3]],
+    [
+      set.partnerWebhooksAllowLocal,
+      set.partnerWebhookTimeoutMs,
+      set.partnerWebhookRetrySchedule,
+      set.partnerDeliveriesRetentionDays,
+    ],
+    [true, 3000, [1, 2, 3], 7],
   );
   for (
     const [variable, value] of [
@@ -150,6 +157,8 @@ Deno.test("config - partner webhooks: defaults, and a bad value names its variab
       ["PARTNER_WEBHOOK_RETRY_SCHEDULE", "soon"],
       ["PARTNER_WEBHOOK_TIMEOUT_SECONDS", "0"],
       ["PARTNER_WEBHOOKS_ALLOW_LOCAL", "maybe"],
+      ["PARTNER_DELIVERIES_RETENTION_DAYS", "0"],
+      ["PARTNER_DELIVERIES_RETENTION_DAYS", "a month"],
     ]
   ) {
     assert.throws(

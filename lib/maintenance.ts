@@ -1,15 +1,18 @@
 /**
  * Background upkeep: prune finished scan-pairs and stale pending starts (the
  * hot statements are indexed around them, but disk is not free), old failed
- * logins and expired admin/customer sessions, and pick up flag changes made
- * by other instances.
+ * logins, expired admin/customer sessions and settled partner deliveries past
+ * their retention, and pick up flag changes made by other instances.
  */
 import type { Database } from "../db/client.ts";
 import { pruneExpiredSessions, pruneLoginFailures } from "../db/queries/admins.ts";
+import { pruneSettledDeliveries } from "../db/queries/partner_deliveries.ts";
+import { listPartners } from "../db/queries/partners.ts";
 import { pruneFinishedPairs } from "../db/queries/scan_pairs.ts";
 import { pruneStalePendingStarts } from "../db/queries/sessions.ts";
 import { LOGIN_FAILURE_WINDOW_MS } from "./admin_accounts.ts";
 import type { Clock } from "./clock.ts";
+import type { Config } from "./config.ts";
 import type { FeatureFlags } from "./flags.ts";
 import { errorSummary, logger } from "./logging.ts";
 
@@ -18,10 +21,16 @@ export const PRUNE_EVERY_MS = 10 * 60 * 1000;
 /** Finished scan-pairs are kept a day for support questions, then deleted. */
 export const FINISHED_PAIR_RETENTION_MS = 24 * 3600 * 1000;
 export const PENDING_START_RETENTION_MS = 3600 * 1000;
+/** Partner deliveries deleted per statement: each statement's locks are few and brief. */
+export const DELIVERY_PRUNE_BATCH = 1000;
 
-export async function pruneOnce(
-  deps: { db: Database; clock: Clock },
-): Promise<void> {
+export interface MaintenanceDeps {
+  db: Database;
+  clock: Clock;
+  config: Pick<Config, "partnerDeliveriesRetentionDays">;
+}
+
+export async function pruneOnce(deps: MaintenanceDeps): Promise<void> {
   const now = deps.clock.now().getTime();
   const pairs = await pruneFinishedPairs(
     deps.db,
@@ -33,14 +42,40 @@ export async function pruneOnce(
   );
   await pruneLoginFailures(deps.db, new Date(now - LOGIN_FAILURE_WINDOW_MS));
   await pruneExpiredSessions(deps.db, new Date(now));
-  if (pairs || starts) {
-    logger("maintenance").info("pruned finished rows", { pairs, starts });
+  const partnerDeliveries = await prunePartnerDeliveries(
+    deps.db,
+    new Date(now - deps.config.partnerDeliveriesRetentionDays * 24 * 3600 * 1000),
+  );
+  if (pairs || starts || partnerDeliveries) {
+    logger("maintenance").info("pruned finished rows", { pairs, starts, partnerDeliveries });
   }
+}
+
+/**
+ * Delivered and failed partner deliveries whose last attempt is before
+ * `before` (`PARTNER_DELIVERIES_RETENTION_DAYS`), partner by partner, in
+ * batches of {@link DELIVERY_PRUNE_BATCH}, each its own short statement.
+ * Pending deliveries are never pruned, however old. Returns how many went.
+ */
+async function prunePartnerDeliveries(db: Database, before: Date): Promise<number> {
+  let deleted = 0;
+  for (const partner of await listPartners(db)) {
+    for (;;) {
+      const n = await pruneSettledDeliveries(db, {
+        partnerId: partner.id,
+        before,
+        limit: DELIVERY_PRUNE_BATCH,
+      });
+      deleted += n;
+      if (n < DELIVERY_PRUNE_BATCH) break;
+    }
+  }
+  return deleted;
 }
 
 /** Starts the timers; the returned function stops them. */
 export function startMaintenance(
-  deps: { db: Database; clock: Clock; flags: FeatureFlags },
+  deps: MaintenanceDeps & { flags: FeatureFlags },
 ): () => void {
   const log = logger("maintenance");
   const flagTimer = setInterval(() => {

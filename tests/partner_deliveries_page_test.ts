@@ -151,11 +151,14 @@ forEachDatabase("partner page - deliveries out, health, retry, ping", async (t, 
   });
 
   await t.step("a partner without a URL cannot test its connection: 400 on both", async () => {
+    await pncActionNeeded(app); // queued while it had a URL: it waits, and the page says why
     const api = await jsonOf(
       await app.admin("PUT", `/api/admin/partners/${partner.id}`, { url: null }),
     );
     assert.equal(api.status, 200);
     const html = await (await browser.get(page)).text();
+    assert.match(html, /data-testid="no-url-notice">No webhook URL: pending deliveries wait/);
+    assert.match(html, /waiting: the partner has no URL; sent once one is saved/);
     assert.match(
       html,
       /<button type="submit" class="button secondary small" disabled>Test connection/,

@@ -255,6 +255,10 @@ forEachDatabase("partner deliveries - every outcome over real HTTP", async (t, d
       assert.match(view.body.deactivatedReason, /410/);
       const after = await deliveriesOf(app, p.id);
       assert.deepEqual(after.map((d) => d.status).sort(), ["failed", "pending"]);
+      assert.match(
+        after.find((d) => d.status === "pending").lastError,
+        /^waiting: the partner is inactive/,
+      );
       await pncActionNeeded(app); // happens while inactive: queued, not sent
       clock.advance(3600_000);
       const before = mine();
@@ -268,6 +272,57 @@ forEachDatabase("partner deliveries - every outcome over real HTTP", async (t, d
       assert.equal(put.body.deactivatedReason, null);
       assert.equal((await round(app)).delivered, 2);
       assert.equal(mine(), before + 2);
+    },
+  );
+
+  await t.step(
+    "URL removed: its deliveries wait and say why; saved again, they go out once",
+    async () => {
+      await using p = await partnerAt(app, fake);
+      await pncActionNeeded(app);
+      await pncActionNeeded(app);
+      const mine = () => fake.received.filter((r) => r.path === p.path).length;
+      const worker = app.deps.partnerDeliveries.worker;
+      worker.batchLimit = 1;
+      fake.answers.push(503);
+      try {
+        assert.equal((await round(app)).retried, 1);
+      } finally {
+        worker.batchLimit = undefined;
+      }
+      const removed = await app.admin("PUT", `/api/admin/partners/${p.id}`, { url: null });
+      assert.equal(removed.status, 200);
+      await removed.body?.cancel();
+      await pncActionNeeded(app); // while it has no URL: not queued for it
+      clock.advance(3600_000);
+      const before = mine();
+      assert.equal((await round(app)).claimed, 0);
+      assert.equal(mine(), before, "nothing is sent without a URL");
+      const waiting = await deliveriesOf(app, p.id);
+      assert.equal(waiting.length, 2);
+      for (const d of waiting) {
+        assert.equal(d.status, "pending");
+        assert.match(d.lastError, /^waiting: the partner has no URL/);
+      }
+      assert.ok(
+        waiting.some((d) => /last attempt: HTTP 503/.test(d.lastError)),
+        "the last attempt's error is kept",
+      );
+      assert.deepEqual(await deliveriesOf(app, p.id, "failed"), []);
+
+      const saved = await app.admin("PUT", `/api/admin/partners/${p.id}`, {
+        url: fake.origin + p.path,
+      });
+      assert.equal(saved.status, 200);
+      await saved.body?.cancel();
+      assert.equal((await round(app)).delivered, 2);
+      assert.equal((await round(app)).claimed, 0);
+      assert.equal(mine(), before + 2);
+      const sent = await deliveriesOf(app, p.id);
+      assert.deepEqual(sent.map((d) => [d.status, d.lastError]), [
+        ["delivered", null],
+        ["delivered", null],
+      ]);
     },
   );
 

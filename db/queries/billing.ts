@@ -99,10 +99,20 @@ export interface StoppedTransaction {
   stopRegisterMwh: number;
 }
 
-export type BackfillResult =
+/** How the sweep's energy compares with what was queued for a transaction. */
+export type BackfillOutcome =
   | { outcome: "in_step" }
   | { outcome: "backfilled"; deltaMwh: number }
   | { outcome: "flagged"; deltaMwh: number };
+
+export type BackfillResult = BackfillOutcome & {
+  /** The session as the call left it. */
+  session: LiveSession;
+  /** This call created the session (no hook call ever arrived for it). */
+  created: boolean;
+  /** This call set the session's `ended_at` (no Transaction.End was recorded before). */
+  ended: boolean;
+};
 
 /**
  * Compares SteVe's energy for a stopped transaction with what was queued for
@@ -112,6 +122,14 @@ export type BackfillResult =
  * lock serializes them, the unique id backs that up). A session whose hooks
  * never arrived is created from SteVe's record so it can be billed. A
  * negative difference is never sent: it is returned as flagged.
+ *
+ * Whatever the energy, the session is recorded ended at SteVe's stop time
+ * unless it already was. `created` and `ended` say whether this call made
+ * the start or the end known, so the caller announces each (session.started,
+ * session.ended) on the same transaction; the meter-values statement
+ * announces the ones it makes known, and both take the session row's lock
+ * first (`ended_at is null` is re-read after it), so exactly one of them
+ * announces each. Run it in a transaction.
  */
 export async function backfillFromSteve(
   db: Executor,
@@ -122,33 +140,53 @@ export async function backfillFromSteve(
   await db.rows(
     sql`select pg_advisory_xact_lock(727401002, (${t.transactionPk} % 2147483647)::int)`,
   );
-  await db.rows(sql`
+  // Created ended: its first write is the one that ended it (`ended_version` 1, as the hook's).
+  const inserted = await db.rows(sql`
     insert into live_sessions (transaction_pk, charge_box_id, connector_id, id_tag, customer_id,
       start_register_mwh, start_from_begin, latest_register_mwh, latest_register_at, energy_mwh,
-      started_at, last_reading_at, updated_at, ended_at, resolved_at, resolve_next_at)
+      started_at, last_reading_at, updated_at, ended_at, ended_version, resolved_at,
+      resolve_next_at)
     values (${t.transactionPk}, ${t.chargeBoxId}, ${t.connectorId}, ${t.idTag},
       (select customer_id from tags where id_tag = ${t.idTag}),
       ${t.startRegisterMwh}, true, ${t.stopRegisterMwh}, ${at(t.stoppedAt)}, 0,
-      ${at(t.startedAt)}, ${at(t.stoppedAt)}, ${at(args.now)}, ${at(t.stoppedAt)}, ${at(args.now)},
-      ${at(args.now)})
-    on conflict (transaction_pk) do nothing`);
+      ${at(t.startedAt)}, ${at(t.stoppedAt)}, ${at(args.now)}, ${at(t.stoppedAt)}, 1,
+      ${at(args.now)}, ${at(args.now)})
+    on conflict (transaction_pk) do nothing
+    returning 1`);
   const [q] = await db.rows<{ queued: string | number }>(sql`
     select coalesce(sum(delta_mwh), 0)::float8 as queued from usage_events
     where transaction_pk = ${t.transactionPk}`);
   const delta = trueMwh - Number(q.queued);
-  if (delta === 0) return { outcome: "in_step" };
-  if (delta < 0) return { outcome: "flagged", deltaMwh: delta };
-  await db.rows(sql`
-    insert into usage_events (transaction_pk, event_id, kind, delta_mwh, occurred_at,
-      next_attempt_at, created_at)
-    values (${t.transactionPk}, ${`es-${t.transactionPk}-backfill-${trueMwh}`}, 'backfill',
-      ${delta}, ${at(t.stoppedAt)}, ${at(args.now)}, ${at(args.now)})`);
-  await db.rows(sql`
-    update live_sessions set energy_mwh = energy_mwh + ${delta}, last_delta_mwh = ${delta},
-      ended_at = coalesce(ended_at, ${at(t.stoppedAt)}), version = version + 1,
-      updated_at = ${at(args.now)}
-    where transaction_pk = ${t.transactionPk}`);
-  return { outcome: "backfilled", deltaMwh: delta };
+  const outcome: BackfillOutcome = delta === 0
+    ? { outcome: "in_step" }
+    : delta < 0
+    ? { outcome: "flagged", deltaMwh: delta }
+    : { outcome: "backfilled", deltaMwh: delta };
+  if (delta > 0) {
+    await db.rows(sql`
+      insert into usage_events (transaction_pk, event_id, kind, delta_mwh, occurred_at,
+        next_attempt_at, created_at)
+      values (${t.transactionPk}, ${`es-${t.transactionPk}-backfill-${trueMwh}`}, 'backfill',
+        ${delta}, ${at(t.stoppedAt)}, ${at(args.now)}, ${at(args.now)})`);
+    await db.rows(sql`
+      update live_sessions set energy_mwh = energy_mwh + ${delta}, last_delta_mwh = ${delta},
+        version = version + 1, updated_at = ${at(args.now)}
+      where transaction_pk = ${t.transactionPk}`);
+  }
+  // After the energy, so the session.ended it causes carries the backfilled kWh.
+  const ended = await db.rows(sql`
+    update live_sessions set ended_at = ${at(t.stoppedAt)}, ended_version = version + 1,
+      version = version + 1, updated_at = ${at(args.now)}
+    where transaction_pk = ${t.transactionPk} and ended_at is null
+    returning 1`);
+  const session = await getLiveSession(db, t.transactionPk);
+  if (!session) throw new Error(`session ${t.transactionPk} vanished during the sweep`);
+  return {
+    ...outcome,
+    session,
+    created: inserted.length === 1,
+    ended: inserted.length === 1 || ended.length === 1,
+  };
 }
 
 export async function getBillingState(

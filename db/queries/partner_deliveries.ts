@@ -365,3 +365,34 @@ export async function partnersFailingLong(
     where status <> 'delivered' and created_at < ${at(args.failingBefore)}`);
   return rows.map((r) => String(r.partner_id));
 }
+
+/**
+ * Deletes at most `limit` of a partner's settled deliveries whose last
+ * attempt is older than `before`: a delivered one by `delivered_at`, a failed
+ * one by `next_attempt_at` (when its last attempt was due; a manual retry
+ * sets it to the retry's time, so a retried delivery starts afresh). Pending
+ * ones are never deleted. One short statement walking the partner's index
+ * from its oldest rows; the caller repeats it until it deletes fewer than
+ * `limit`, so no statement holds many row locks for long. `SKIP LOCKED`
+ * lets instances prune side by side, and a row an admin is retrying is left
+ * alone. Returns how many were deleted.
+ */
+export async function pruneSettledDeliveries(
+  db: Executor,
+  args: { partnerId: string; before: Date; limit: number },
+): Promise<number> {
+  const settledBefore = sql`status in ('delivered', 'failed') and case status
+      when 'delivered' then delivered_at else next_attempt_at end < ${at(args.before)}`;
+  const rows = await db.rows(sql`
+    delete from partner_deliveries
+    where id in (
+      select id from partner_deliveries
+      where partner_id = ${args.partnerId}::uuid and created_at < ${at(args.before)}
+        and ${settledBefore}
+      order by created_at, id
+      limit ${args.limit}
+      for update skip locked)
+      and ${settledBefore}
+    returning 1`);
+  return rows.length;
+}

@@ -16,6 +16,7 @@ import {
   type SweepRun,
 } from "../../db/queries/billing.ts";
 import type { Clock } from "../clock.ts";
+import { queueSessionEvents } from "../partner_deliveries/outbox.ts";
 import { errorSummary, type Logger } from "../logging.ts";
 import { parseScaledDecimal } from "../meter_values.ts";
 import type { SteveApi, SteveTransaction } from "./steve_api.ts";
@@ -104,9 +105,18 @@ export async function runSweep(
       }
       transactions++;
       try {
-        const result = await deps.db.transaction((db) =>
-          backfillFromSteve(db, { tx, now: deps.clock.now() })
-        );
+        const result = await deps.db.transaction(async (db) => {
+          const now = deps.clock.now();
+          const done = await backfillFromSteve(db, { tx, now });
+          // A session this sweep created or ended is announced with the change, once.
+          await queueSessionEvents(db, {
+            session: done.session,
+            started: done.created,
+            ended: done.ended,
+            now,
+          });
+          return done;
+        });
         if (result.outcome === "backfilled") backfilledMwh += result.deltaMwh;
         if (result.outcome === "flagged") {
           flagged.push({

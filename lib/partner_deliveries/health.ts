@@ -11,6 +11,7 @@ import {
   partnersFailingLong,
 } from "../../db/queries/partner_deliveries.ts";
 import type { Clock } from "../clock.ts";
+import type { Partner } from "../partners.ts";
 import { type DeliveryView, toDeliveryView } from "./service.ts";
 
 /** A delivery not delivered this long after it was created is "failing" (issue 13 §5). */
@@ -40,11 +41,12 @@ export interface PartnerDeliveriesPage {
   health: DeliveryHealthView;
 }
 
-/** The deliveries section of partner `partnerId`'s page (a known partner's id). */
+/** The deliveries section of a (known) partner's page. */
 export async function partnerDeliveriesPage(
   deps: { db: Database; clock: Clock },
-  partnerId: string,
+  partner: Pick<Partner, "id" | "url" | "active">,
 ): Promise<PartnerDeliveriesPage> {
+  const partnerId = partner.id;
   const now = deps.clock.now().getTime();
   const [rows, health] = await Promise.all([
     listDeliveries(deps.db, { partnerId, limit: DELIVERIES_ON_PAGE, failedFirst: true }),
@@ -55,7 +57,7 @@ export async function partnerDeliveriesPage(
     }),
   ]);
   return {
-    deliveries: rows.map(toDeliveryView),
+    deliveries: rows.map((d) => toDeliveryView(d, partner)),
     total: health.total,
     health: {
       lastDeliveredAt: health.lastDeliveredAt?.toISOString() ?? null,

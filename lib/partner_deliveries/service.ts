@@ -15,7 +15,7 @@ import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { invalidBody } from "../errors.ts";
 import { logger } from "../logging.ts";
-import { requirePartner } from "../partners.ts";
+import { type Partner, requirePartner } from "../partners.ts";
 import { parseWith } from "../validation.ts";
 import { canonicalEventBody } from "./events.ts";
 import { outboundTransport, type SendOnce } from "./transport.ts";
@@ -88,9 +88,36 @@ export interface DeliveryView {
   deliveredAt: string | null;
 }
 
-export function toDeliveryView(d: DeliveryListItem): DeliveryView {
+/**
+ * Why a partner's pending deliveries are not being sent, or null when they
+ * are: the worker claims only for partners that are active and have a URL
+ * (`claimDeliveries`), and the rest wait, never dropped, until that changes.
+ */
+export function waitingReason(partner: Pick<Partner, "url" | "active">): string | null {
+  if (partner.url === null) {
+    return "waiting: the partner has no URL; sent once one is saved";
+  }
+  if (!partner.active) return "waiting: the partner is inactive; sent once it is set active";
+  return null;
+}
+
+/**
+ * A delivery as the API and the page show it. A pending one of a partner
+ * that cannot be sent to says so in `lastError`, keeping its last attempt's
+ * error after it.
+ */
+export function toDeliveryView(
+  d: DeliveryListItem,
+  partner: Pick<Partner, "url" | "active">,
+): DeliveryView {
+  const waiting = d.status === "pending" ? waitingReason(partner) : null;
   return {
     ...d,
+    lastError: waiting === null
+      ? d.lastError
+      : d.lastError === null
+      ? waiting
+      : `${waiting} (last attempt: ${d.lastError})`,
     nextAttemptAt: d.nextAttemptAt.toISOString(),
     createdAt: d.createdAt.toISOString(),
     deliveredAt: d.deliveredAt?.toISOString() ?? null,
@@ -114,7 +141,7 @@ export async function partnerDeliveryViews(
     status: filter,
     limit: DELIVERIES_SHOWN,
   });
-  return rows.map(toDeliveryView);
+  return rows.map((d) => toDeliveryView(d, partner));
 }
 
 const RetryInput = z.object({

@@ -16,7 +16,13 @@ export interface BillingRig extends AsyncDisposable {
 }
 
 export async function startBillingRig(
-  options: { db: Database; clock?: Clock; lagoTimeoutMs?: number },
+  options: {
+    db: Database;
+    clock?: Clock;
+    lagoTimeoutMs?: number;
+    /** More settings for the app (e.g. partner webhooks). */
+    env?: Record<string, string>;
+  },
 ): Promise<BillingRig> {
   const lago = startFakeLago();
   const steve = startFakeSteve();
@@ -29,6 +35,7 @@ export async function startBillingRig(
       STEVE_API_URL: steve.url,
       STEVE_API_USER: steve.user,
       STEVE_API_PASSWORD: steve.password,
+      ...options.env,
     },
   });
   if (options.lagoTimeoutMs) {
