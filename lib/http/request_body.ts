@@ -6,6 +6,7 @@
  * once grew the process by 1.9 GB before their 413s).
  */
 import { AppError, invalidBody } from "../errors.ts";
+import { readBoundedBytes } from "./bounded_read.ts";
 
 /** One limit per family of endpoints (issue [1/5]); docs/api.md lists them. */
 export const BODY_LIMITS = {
@@ -28,36 +29,8 @@ export async function readBoundedBody(
   request: Request,
   limit: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > limit) {
-    await request.body?.cancel().catch(() => {});
-    throw new AppError("payload_too_large");
-  }
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel().catch(() => {});
-        throw new AppError("payload_too_large");
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw invalidBody();
-  }
-  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const bytes = await readBoundedBytes(request, limit);
+  if (bytes === "too_large") throw new AppError("payload_too_large");
+  if (bytes === "unreadable") throw invalidBody();
   return bytes;
 }
