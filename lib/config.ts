@@ -67,6 +67,12 @@ export interface Config {
   partnerWebhookTimeoutMs: number;
   /** Seconds between attempts of a partner delivery (each ±20 %); after the last, failed. */
   partnerWebhookRetrySchedule: number[];
+  /**
+   * The Cloudflare email worker (issue 14): its base URL and the key that signs
+   * every send (equal to the worker's `POLARIS_SECRET_A` or `_B`). Unset: mail
+   * waits in the outbox, nothing is lost, the email page says why.
+   */
+  emailWorker?: { url: string; hmacKey: string };
   logLevel: "debug" | "info" | "warning" | "error";
 }
 
@@ -122,6 +128,11 @@ const ENV_SCHEMA = z.object({
     /^\s*\d+\s*(,\s*\d+\s*)*$/,
     "must be seconds separated by commas, e.g. 5,300,1800",
   ).default(DEFAULT_PARTNER_RETRY_SCHEDULE),
+  EMAIL_WORKER_URL: z.url({ protocol: /^https?$/ }).optional(),
+  EMAIL_WORKER_HMAC_KEY: z.string().min(
+    MIN_HOOK_KEY_LENGTH,
+    `must be at least ${MIN_HOOK_KEY_LENGTH} characters`,
+  ).optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
 });
 
@@ -201,6 +212,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       "must be 1 to 20 steps, each 1 to 604800 seconds",
     );
   }
+  // A worker URL without its key could only ever be refused (fail-closed): refuse the start instead.
+  if (e.EMAIL_WORKER_URL && !e.EMAIL_WORKER_HMAC_KEY) {
+    throw new ConfigError("EMAIL_WORKER_HMAC_KEY", "required with EMAIL_WORKER_URL");
+  }
   if (!isValidCron(e.RECONCILE_CRON)) {
     throw new ConfigError("RECONCILE_CRON", "not a cron expression");
   }
@@ -244,6 +259,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     partnerWebhooksAllowLocal: e.PARTNER_WEBHOOKS_ALLOW_LOCAL,
     partnerWebhookTimeoutMs: e.PARTNER_WEBHOOK_TIMEOUT_SECONDS * 1000,
     partnerWebhookRetrySchedule: retrySchedule,
+    emailWorker: e.EMAIL_WORKER_URL
+      ? { url: e.EMAIL_WORKER_URL.replace(/\/+$/, ""), hmacKey: e.EMAIL_WORKER_HMAC_KEY! }
+      : undefined,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -18,8 +18,8 @@ import {
   type Settlement,
 } from "../../db/queries/partner_deliveries.ts";
 import type { Clock } from "../clock.ts";
-import { idleTimer } from "../idle_timer.ts";
 import { errorSummary, hashForLog, type Logger } from "../logging.ts";
+import { startRoundLoop } from "../round_loop.ts";
 import { schemeOf } from "../signatures/mod.ts";
 import { canonicalEventBody } from "./events.ts";
 import { nextRetryDelayMs } from "./retry.ts";
@@ -274,39 +274,18 @@ export async function deliverPartnerRound(deps: PartnerWorkerDeps): Promise<Part
   return round;
 }
 
-/** Runs {@link deliverPartnerRound} until stopped: back to back while there is work, else every `idleMs`. */
+/**
+ * Runs {@link deliverPartnerRound} until stopped: back to back while there is
+ * work, else every `idleMs`. Stopping waits for the round in flight at most
+ * `STOP_WAIT_MS`: an attempt still in flight then is left to its lease and
+ * sent again after it (at least once).
+ */
 export function startPartnerWorker(deps: PartnerWorkerDeps, options: { idleMs?: number } = {}) {
-  let stopped = false;
-  const idle = idleTimer();
-  const idleMs = options.idleMs ?? 500;
-  const loop = (async () => {
-    while (!stopped) {
-      let claimed = 0;
-      try {
-        claimed = (await deliverPartnerRound(deps)).claimed;
-      } catch (error) {
-        deps.log.error("partner worker round failed", { error: errorSummary(error) });
-      }
-      if (claimed === 0 && !stopped) {
-        await idle.sleep(idleMs);
-      }
-    }
-  })();
-  return {
-    /**
-     * Ends the loop after the round in flight, waiting for it at most
-     * `STOP_WAIT_MS` (shutdown has 4 s for every step): an attempt still in
-     * flight then is left to its lease and sent again after it (at least once).
-     */
-    async stop() {
-      stopped = true;
-      idle.wake();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        loop,
-        new Promise<void>((resolve) => timer = setTimeout(resolve, STOP_WAIT_MS)),
-      ]);
-      clearTimeout(timer);
-    },
-  };
+  return startRoundLoop({
+    round: async () => (await deliverPartnerRound(deps)).claimed > 0,
+    onError: (error) =>
+      deps.log.error("partner worker round failed", { error: errorSummary(error) }),
+    idleMs: options.idleMs ?? 500,
+    stopWaitMs: STOP_WAIT_MS,
+  });
 }
