@@ -87,6 +87,11 @@ for (const [id, endpoint] of ENV_SIGNED_ENDPOINT_LIST) {
     );
   }
 }
+if (!config.emailWorker) {
+  log.warn(
+    "EMAIL_WORKER_URL is not set: mail waits in the outbox (see /admin/email) until it is",
+  );
+}
 if (!config.adminApiToken) {
   log.warn(
     "ADMIN_API_TOKEN is not set: the admin API answers 401 to bearer calls",
@@ -113,6 +118,7 @@ const firstAdmin = await prepareFirstAdmin(
 onStop("maintenance", startMaintenance(deps));
 onStop("billing", deps.billing.start());
 onStop("partner deliveries", deps.partnerDeliveries.start());
+onStop("email", deps.email.start());
 const server = serve(deps, {
   port: config.port,
   onListen: (addr) => {

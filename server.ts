@@ -9,6 +9,7 @@ import { createApp } from "./routes/_app.ts";
 import type { AppDeps } from "./lib/app_deps.ts";
 import { createBilling } from "./lib/billing/service.ts";
 import { createPartnerDeliveries } from "./lib/partner_deliveries/service.ts";
+import { createEmail } from "./lib/email/service.ts";
 import type { SendOnce } from "./lib/partner_deliveries/transport.ts";
 import { ChargerRegistry } from "./lib/chargers.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
@@ -30,6 +31,8 @@ export interface BuildDepsOptions {
   sseHeartbeatMs?: number;
   /** Sends partner webhook attempts; default `outboundTransport` (tests may inject their own). */
   partnerTransport?: SendOnce;
+  /** Sends email worker attempts; default lib/outbound/send.ts (tests may inject their own). */
+  emailTransport?: SendOnce;
 }
 
 /** Everything a request handler may use, built once from config and an open database. */
@@ -60,6 +63,13 @@ export async function buildDeps(options: BuildDepsOptions): Promise<AppDeps> {
       clock,
       instanceId,
       send: options.partnerTransport,
+    }),
+    email: createEmail({
+      config: options.config,
+      db: options.db,
+      clock,
+      instanceId,
+      send: options.emailTransport,
     }),
     flags,
     hookStats: new HookStats(clock),

@@ -9,7 +9,7 @@ export interface PageProps {
   /** The islands bundle's content hash, for cache busting. */
   buildId?: string;
   /** Admin navigation, with the current section highlighted. */
-  adminNav?: "dashboard" | "chargers" | "customers" | "partners" | "billing" | "pnc";
+  adminNav?: "dashboard" | "chargers" | "customers" | "partners" | "billing" | "pnc" | "email";
   csrf?: string;
   children: ComponentChildren;
   wide?: boolean;
@@ -67,6 +67,7 @@ function AdminNav({ current, csrf }: { current: string; csrf: string }) {
           {partnersFailing ? <PartnersFailingBadge count={partnersFailing} /> : null}
         </a>
         {link("billing", "/admin/billing", "Billing")}
+        {link("email", "/admin/email", "Email")}
         <a
           href="/admin/pnc"
           aria-current={current === "pnc" ? "page" : undefined}

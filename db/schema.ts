@@ -422,3 +422,48 @@ export const partnerDeliveries = pgTable("partner_deliveries", {
   ),
 ]);
 export type PartnerDeliveryRow = typeof partnerDeliveries.$inferSelect;
+
+/**
+ * The email outbox (issue 14 §2): one row per mail, written in the transaction
+ * (or statement) that causes it. The id is deterministic per purpose
+ * (`receipt-<transactionPk>`, …) so a repeated cause queues nothing new.
+ * `subject`/`text` hold what is sent; a receipt born inside the meter-values
+ * statement stores its data (`data_json`) instead, and the sender's first
+ * claim renders and stores the text once (lib/email/receipt.ts).
+ */
+export const emailMessages = pgTable("email_messages", {
+  id: text("id").primaryKey(),
+  purpose: text("purpose").notNull(),
+  /** One address. */
+  toAddress: text("to_address").notNull(),
+  subject: text("subject"),
+  text: text("text"),
+  html: text("html"),
+  dataJson: text("data_json"),
+  status: text("status").notNull(),
+  attempts: integer("attempts").notNull().default(0),
+  /** The worker's HTTP status of the last attempt; null before any, or after a network error. */
+  lastStatus: integer("last_status"),
+  lastError: text("last_error"),
+  lastAttemptAt: ts("last_attempt_at"),
+  nextAttemptAt: ts("next_attempt_at").notNull(),
+  leaseOwner: text("lease_owner"),
+  leaseUntil: ts("lease_until"),
+  createdAt: ts("created_at").notNull(),
+  sentAt: ts("sent_at"),
+}, (t) => [
+  check("email_messages_purpose_check", sql`${t.purpose} in ('sign_in', 'receipt', 'alert')`),
+  check("email_messages_status_check", sql`${t.status} in ('pending', 'sent', 'failed')`),
+  check(
+    "email_messages_content_check",
+    sql`(${t.subject} is not null and ${t.text} is not null) or ${t.dataJson} is not null`,
+  ),
+  // The claim walks due pending rows in order; sent and failed ones never slow it.
+  index("email_messages_claim_idx").on(t.nextAttemptAt, t.id).where(sql`status = 'pending'`),
+  // The admin list, newest first, and the "sent in the last hour" count.
+  index("email_messages_created_idx").on(t.createdAt, t.id),
+  index("email_messages_sent_idx").on(t.sentAt).where(sql`status = 'sent'`),
+  // The email page's "what did the worker answer last" (its 401 banner).
+  index("email_messages_attempt_idx").on(t.lastAttemptAt),
+]);
+export type EmailMessageRow = typeof emailMessages.$inferSelect;

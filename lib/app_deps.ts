@@ -6,6 +6,7 @@ import type { Context } from "hono";
 import type { Database } from "../db/client.ts";
 import type { Billing } from "./billing/service.ts";
 import type { PartnerDeliveries } from "./partner_deliveries/service.ts";
+import type { Email } from "./email/service.ts";
 import type { ChargerRegistry } from "./chargers.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
@@ -31,6 +32,8 @@ export interface AppDeps {
   billing: Billing;
   /** The partner webhook worker and the admin's delivery operations. */
   partnerDeliveries: PartnerDeliveries;
+  /** The email sender (through the email worker) and the admin's outbox operations. */
+  email: Email;
   /** Open SSE streams per login (`SSE_STREAMS_PER_LOGIN`). */
   streams: StreamCounter;
   /** Replaces `crypto.subtle` for HMAC verification (fault tests only). */

@@ -69,6 +69,12 @@ export interface Config {
   partnerWebhookRetrySchedule: number[];
   /** Delivered and failed partner deliveries are deleted this many days after their last attempt. */
   partnerDeliveriesRetentionDays: number;
+  /**
+   * The Cloudflare email worker (issue 14): its base URL and the key that signs
+   * every send (equal to the worker's `POLARIS_SECRET_A` or `_B`). Unset: mail
+   * waits in the outbox, nothing is lost, the email page says why.
+   */
+  emailWorker?: { url: string; hmacKey: string };
   logLevel: "debug" | "info" | "warning" | "error";
 }
 
@@ -125,6 +131,11 @@ const ENV_SCHEMA = z.object({
     "must be seconds separated by commas, e.g. 5,300,1800",
   ).default(DEFAULT_PARTNER_RETRY_SCHEDULE),
   PARTNER_DELIVERIES_RETENTION_DAYS: positiveInt(3650).default(30),
+  EMAIL_WORKER_URL: z.url({ protocol: /^https?$/ }).optional(),
+  EMAIL_WORKER_HMAC_KEY: z.string().min(
+    MIN_HOOK_KEY_LENGTH,
+    `must be at least ${MIN_HOOK_KEY_LENGTH} characters`,
+  ).optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
 });
 
@@ -204,6 +215,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       "must be 1 to 20 steps, each 1 to 604800 seconds",
     );
   }
+  // A worker URL without its key could only ever be refused (fail-closed): refuse the start instead.
+  if (e.EMAIL_WORKER_URL && !e.EMAIL_WORKER_HMAC_KEY) {
+    throw new ConfigError("EMAIL_WORKER_HMAC_KEY", "required with EMAIL_WORKER_URL");
+  }
   if (!isValidCron(e.RECONCILE_CRON)) {
     throw new ConfigError("RECONCILE_CRON", "not a cron expression");
   }
@@ -248,6 +263,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     partnerWebhookTimeoutMs: e.PARTNER_WEBHOOK_TIMEOUT_SECONDS * 1000,
     partnerWebhookRetrySchedule: retrySchedule,
     partnerDeliveriesRetentionDays: e.PARTNER_DELIVERIES_RETENTION_DAYS,
+    emailWorker: e.EMAIL_WORKER_URL
+      ? { url: e.EMAIL_WORKER_URL.replace(/\/+$/, ""), hmacKey: e.EMAIL_WORKER_HMAC_KEY! }
+      : undefined,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -168,3 +168,35 @@ Deno.test("config - partner webhooks: defaults, and a bad value names its variab
     );
   }
 });
+
+Deno.test("config - email worker: URL and key together, the key at least 32 characters", () => {
+  assert.equal(loadConfig({}).emailWorker, undefined, "unset: mail waits");
+  const key = "k".repeat(32);
+  assert.deepEqual(
+    loadConfig({ EMAIL_WORKER_URL: "https://mail.example.test/", EMAIL_WORKER_HMAC_KEY: key })
+      .emailWorker,
+    { url: "https://mail.example.test", hmacKey: key },
+  );
+  // A key alone is accepted (the URL comes later); mail still waits.
+  assert.equal(loadConfig({ EMAIL_WORKER_HMAC_KEY: key }).emailWorker, undefined);
+  for (
+    const [env, variable] of [
+      [{ EMAIL_WORKER_URL: "https://mail.example.test" }, "EMAIL_WORKER_HMAC_KEY"],
+      [
+        { EMAIL_WORKER_URL: "https://mail.example.test", EMAIL_WORKER_HMAC_KEY: "k".repeat(31) },
+        "EMAIL_WORKER_HMAC_KEY",
+      ],
+      [{ EMAIL_WORKER_HMAC_KEY: "short" }, "EMAIL_WORKER_HMAC_KEY"],
+      [
+        { EMAIL_WORKER_URL: "ftp://mail.example.test", EMAIL_WORKER_HMAC_KEY: key },
+        "EMAIL_WORKER_URL",
+      ],
+    ] as const
+  ) {
+    assert.throws(
+      () => loadConfig(env),
+      (e: unknown) => e instanceof ConfigError && e.variable === variable,
+      JSON.stringify(env),
+    );
+  }
+});

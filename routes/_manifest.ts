@@ -8,6 +8,8 @@ import * as adminCharger from "./api/admin/chargers/[chargeBoxId].ts";
 import * as adminChargerRotateQr from "./api/admin/chargers/[chargeBoxId]/rotate-qr.ts";
 import * as adminCustomer from "./api/admin/customers/[id].ts";
 import * as adminFlagPreAuthorize from "./api/admin/flags/pre-authorize.ts";
+import * as adminEmail from "./api/admin/email.ts";
+import * as adminEmailRetry from "./api/admin/email/retry.ts";
 import * as adminHooks from "./api/admin/hooks.ts";
 import * as adminPartners from "./api/admin/partners.ts";
 import * as adminPartner from "./api/admin/partners/[id].ts";
@@ -41,6 +43,9 @@ import * as adminChargersRotate from "./admin/chargers/rotate.ts";
 import * as adminCustomersPage from "./admin/customers.tsx";
 import * as adminCustomerTags from "./admin/customers/tags.ts";
 import * as adminFlagPage from "./admin/flags/pre-authorize.ts";
+import * as adminEmailPage from "./admin/email.tsx";
+import * as adminEmailPageRetry from "./admin/email/retry.ts";
+import * as adminEmailMessagePage from "./admin/email/messages/[id].tsx";
 import * as adminPncPage from "./admin/pnc.tsx";
 import * as adminPncPageAcknowledge from "./admin/pnc/acknowledge.ts";
 import * as adminHome from "./admin/index.tsx";
@@ -80,6 +85,9 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/admin/partners/:id/secret", adminPartnerPageSecret.handler],
   ["/admin/partners/:id/ping", adminPartnerPagePing.handler],
   ["/admin/partners/:id/deliveries/retry", adminPartnerPageRetry.handler],
+  ["/admin/email", adminEmailPage.handler],
+  ["/admin/email/retry", adminEmailPageRetry.handler],
+  ["/admin/email/messages/:id", adminEmailMessagePage.handler],
   ["/admin/pnc", adminPncPage.handler],
   ["/admin/pnc/acknowledge", adminPncPageAcknowledge.handler],
   ["/api/ocpp/pre-authorize", preAuthorize.handler],
@@ -110,6 +118,8 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/api/admin/partners/:id/deliveries", adminPartnerDeliveries.handler],
   ["/api/admin/partners/:id/deliveries/retry", adminPartnerDeliveriesRetry.handler],
   ["/api/admin/partners/:id/ping", adminPartnerPing.handler],
+  ["/api/admin/email", adminEmail.handler],
+  ["/api/admin/email/retry", adminEmailRetry.handler],
   ["/api/admin/pnc/events", adminPncEvents.handler],
   ["/api/admin/pnc/events/:id/acknowledge", adminPncEventAcknowledge.handler],
 ];

@@ -120,6 +120,8 @@ export interface SessionReading {
  * - Partner events are queued in the same statement: `session.started` by
  *   the write that inserts the session, `session.ended` by the one write
  *   that sets its `ended_at` (a repeated Transaction.End queues nothing).
+ * - So is the customer's receipt mail (`receipt-<transactionPk>`), by that
+ *   same write, when the session's customer has an email address.
  * - The latest register only moves to a reading that is neither older nor
  *   lower; the start register is the Transaction.Begin reading once one
  *   arrives, else the first usable reading received; energy never decreases.
@@ -249,6 +251,21 @@ export async function recordMeterReading(
       select p.id, b.event_id, b.type, b.data, 'pending', 0, ${at(args.now)}, ${at(args.now)}
       from born b join partners p on p.url is not null and b.type = any(p.events)
       order by b.ord, p.id
+      returning 1
+    ), receipted as (
+      -- The customer's receipt (lib/email/receipt.ts renders it), queued by the one write
+      -- that ended the session; the deterministic id makes any repeat a no-op besides.
+      insert into email_messages (id, purpose, to_address, data_json, status, attempts,
+        next_attempt_at, created_at)
+      select 'receipt-' || u.transaction_pk, 'receipt', c.email, json_build_object(
+          'transactionPk', u.transaction_pk, 'chargeBoxId', u.charge_box_id,
+          'chargerName', u.charger_name, 'customerName', u.customer_name,
+          'startedAt', ${isoUtc(sql`u.started_ts`)}, 'endedAt', ${isoUtc(sql`u.ended_ts`)},
+          'kwh', to_char(round(u.energy_mwh / 1000000.0, 3), 'FM999999999990.000'))::text,
+        'pending', 0, ${at(args.now)}, ${at(args.now)}
+      from upserted u join customers c on c.id = u.customer_id
+      where u.ended_version = u.version and c.email is not null
+      on conflict (id) do nothing
       returning 1
     )
     select * from upserted`);

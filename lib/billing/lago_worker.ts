@@ -13,9 +13,10 @@ import {
   markDelivered,
   releaseEvents,
 } from "../../db/queries/usage_events.ts";
+import { jittered } from "../backoff.ts";
 import type { Clock } from "../clock.ts";
-import { idleTimer } from "../idle_timer.ts";
 import { errorSummary, type Logger } from "../logging.ts";
+import { startRoundLoop } from "../round_loop.ts";
 import { isAlreadyStored, type LagoEvent, type LagoSender } from "./lago_client.ts";
 import { mwhToKwhString } from "./kwh.ts";
 
@@ -64,7 +65,7 @@ export function backoffMs(attempts: number, random = Math.random): number {
     BACKOFF_MAX_MS,
     BACKOFF_BASE_MS * 2 ** Math.min(attempts, 20),
   );
-  return Math.round(base * (0.5 + random()));
+  return jittered(base, 0.5, random);
 }
 
 function toLagoEvent(deps: LagoWorkerDeps, e: ClaimedEvent): LagoEvent {
@@ -166,40 +167,21 @@ export async function deliverOnce(
   return round;
 }
 
-/** Runs {@link deliverOnce} until stopped: back to back while there is work, else every `idleMs`. */
+/**
+ * Runs {@link deliverOnce} until stopped: back to back while there is work
+ * (a round that only retried waits), else every `idleMs`. Stopping waits for
+ * the round in flight (its events are settled, not stranded).
+ */
 export function startLagoWorker(
   deps: LagoWorkerDeps,
   options: { idleMs?: number } = {},
 ) {
-  let stopped = false;
-  const idle = idleTimer();
-  const idleMs = options.idleMs ?? 500;
-  const loop = (async () => {
-    while (!stopped) {
-      let round: DeliveryRound = {
-        claimed: 0,
-        delivered: 0,
-        dead: 0,
-        retried: 0,
-      };
-      try {
-        round = await deliverOnce(deps);
-      } catch (error) {
-        deps.log.error("Lago worker round failed", {
-          error: errorSummary(error),
-        });
-      }
-      if (round.claimed === 0 || round.retried === round.claimed) {
-        await idle.sleep(idleMs);
-      }
-    }
-  })();
-  return {
-    /** Ends the loop after the round in flight (its events are settled, not stranded). */
-    async stop() {
-      stopped = true;
-      idle.wake();
-      await loop;
+  return startRoundLoop({
+    round: async () => {
+      const round = await deliverOnce(deps);
+      return round.claimed > 0 && round.retried !== round.claimed;
     },
-  };
+    onError: (error) => deps.log.error("Lago worker round failed", { error: errorSummary(error) }),
+    idleMs: options.idleMs ?? 500,
+  });
 }

@@ -32,18 +32,30 @@ export interface SendOptions {
   resolve?: ResolveHostname;
   /** Response body bytes read at most before the socket is closed; 64 KiB by default. */
   maxResponseBytes?: number;
+  /**
+   * Keep the body read (at most `maxResponseBytes`) in the result: for a
+   * caller whose contract puts the reason in the body (the email worker's
+   * `{"error":"stale"}`). Off by default: a partner's body is never kept.
+   */
+  keepBody?: boolean;
   /** Extra trusted CA certificates (PEM), for tests with their own TLS server. */
   ca?: string;
 }
 
 export type SendResult =
-  /** Any status, 3xx included (its `Location` is never followed). */
-  | { kind: "response"; status: number; retryAfter: string | null; ms: number }
+  /**
+   * Any status, 3xx included (its `Location` is never followed). `body`: the
+   * first `maxResponseBytes` of the body, only with `keepBody`.
+   */
+  | { kind: "response"; status: number; retryAfter: string | null; ms: number; body?: Uint8Array }
   /** The SSRF guard refused the URL or an address: no connection was made. */
   | { kind: "blocked"; detail: string }
   | { kind: "timeout"; ms: number }
   /** DNS failure, refused/reset connection, TLS error: `error` is a short code. */
   | { kind: "network"; error: string; ms: number };
+
+/** POSTs `body` to `url` with `headers`, once: the seam senders take, so tests may inject their own. */
+export type SendOnce = (request: OutboundRequest) => Promise<SendResult>;
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 
@@ -88,16 +100,16 @@ export async function sendOnce(
       attempt.abort();
       return { kind: "timeout", ms: ms() };
     }
-    return "error" in outcome
-      ? { kind: "network", error: outcome.error, ms: ms() }
-      : { kind: "response", status: outcome.status, retryAfter: outcome.retryAfter, ms: ms() };
+    if ("error" in outcome) return { kind: "network", error: outcome.error, ms: ms() };
+    const { status, retryAfter, body } = outcome;
+    return { kind: "response", status, retryAfter, ms: ms(), ...(body ? { body } : {}) };
   } finally {
     clearTimeout(timer);
   }
 }
 
 type PostOutcome =
-  | { status: number; retryAfter: string | null }
+  | { status: number; retryAfter: string | null; body?: Uint8Array }
   | { error: string };
 
 /**
@@ -152,11 +164,18 @@ function post(
         const header = res.headers["retry-after"];
         const retryAfter = typeof header === "string" ? header : null;
         let read = 0;
-        res.on("data", (chunk: Uint8Array) => {
-          read += chunk.byteLength; // counted, then dropped: the body is never kept
-          if (read >= maxBytes) finish({ status, retryAfter });
+        const kept: Uint8Array[] = [];
+        const answered = () => ({
+          status,
+          retryAfter,
+          ...(options.keepBody ? { body: concatUpTo(kept, maxBytes) } : {}),
         });
-        res.on("end", () => finish({ status, retryAfter }));
+        res.on("data", (chunk: Uint8Array) => {
+          read += chunk.byteLength; // counted, and dropped unless the caller keeps the body
+          if (options.keepBody) kept.push(chunk);
+          if (read >= maxBytes) finish(answered());
+        });
+        res.on("end", () => finish(answered()));
         res.on("error", (error) => finish({ error: errorCode(error) }));
         res.on("aborted", () => finish({ error: "ECONNRESET" }));
       },
@@ -169,4 +188,18 @@ function post(
     req?.destroy();
   };
   return { done, abort };
+}
+
+/** The chunks joined, cut at `limit` bytes. */
+function concatUpTo(chunks: Uint8Array[], limit: number): Uint8Array {
+  const total = Math.min(limit, chunks.reduce((n, c) => n + c.byteLength, 0));
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    if (offset >= total) break;
+    const part = chunk.subarray(0, total - offset);
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
 }

@@ -145,6 +145,31 @@ Deno.test("send - an endless body is read up to the cap, then the socket is clos
   assert.ok(sent < 64 * 1024 * 1024, `the partner stopped sending (${sent} bytes)`);
 });
 
+Deno.test("send - keepBody hands back the body, cut at the cap; off, none is kept", async () => {
+  const big = new Uint8Array(100 * 1024).fill(0x61);
+  await using p = partner((seen) =>
+    new URL(seen.url).pathname === "/small"
+      ? new Response('{"error":"stale"}', { status: 401 })
+      : new Response(big, { status: 422 })
+  );
+  const url = (path: string) => `http://127.0.0.1:${p.port}${path}`;
+  const small = await sendOnce(
+    { url: url("/small"), headers: JSON_HEADERS, body: BODY },
+    { ...LOCAL, keepBody: true },
+  );
+  assert.ok(small.kind === "response" && small.body);
+  assert.equal(new TextDecoder().decode(small.body), '{"error":"stale"}');
+  const cut = await sendOnce(
+    { url: url("/big"), headers: JSON_HEADERS, body: BODY },
+    { ...LOCAL, keepBody: true, maxResponseBytes: 64 * 1024 },
+  );
+  assert.ok(cut.kind === "response" && cut.body);
+  assert.equal(cut.body.byteLength, 64 * 1024, "never more than the cap");
+  const dropped = await sendOnce({ url: url("/small"), headers: JSON_HEADERS, body: BODY }, LOCAL);
+  assert.ok(dropped.kind === "response");
+  assert.equal(dropped.body, undefined, "without keepBody nothing is kept");
+});
+
 Deno.test("send - connection refused is a network error", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;

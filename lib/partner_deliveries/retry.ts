@@ -3,6 +3,7 @@
  * configured schedule, ±20 % jitter, and a `Retry-After` honoured up to
  * twice the step it replaces.
  */
+import { jittered } from "../backoff.ts";
 
 /** Jitter around each step: ±20 %. */
 export const JITTER = 0.2;
@@ -26,8 +27,7 @@ export function nextRetryDelayMs(
   const stepMs = stepSeconds * 1000;
   const asked = retryAfterMs(args.retryAfter, args.now);
   if (asked !== null) return Math.min(asked, 2 * stepMs);
-  const random = args.random ?? Math.random;
-  return Math.round(stepMs * (1 - JITTER + 2 * JITTER * random()));
+  return jittered(stepMs, JITTER, args.random);
 }
 
 /** A `Retry-After` value (delay-seconds or an HTTP date) as milliseconds from `now`, or null. */

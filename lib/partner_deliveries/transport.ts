@@ -8,14 +8,9 @@
  * checked one. Tests may inject any other {@link SendOnce}.
  */
 import type { ResolveHostname } from "../outbound/destination.ts";
-import { sendOnce, type SendResult } from "../outbound/send.ts";
+import { type SendOnce, sendOnce, type SendResult } from "../outbound/send.ts";
 
-export type { SendResult };
-
-/** POSTs `body` to `url` with `headers`, once. */
-export type SendOnce = (
-  request: { url: string; headers: Record<string, string>; body: Uint8Array },
-) => Promise<SendResult>;
+export type { SendOnce, SendResult };
 
 /** Bytes of a partner's answer read at most; the rest is never read. */
 export const RESPONSE_READ_LIMIT = 64 * 1024;

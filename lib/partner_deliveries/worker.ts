@@ -18,8 +18,8 @@ import {
   type Settlement,
 } from "../../db/queries/partner_deliveries.ts";
 import type { Clock } from "../clock.ts";
-import { idleTimer } from "../idle_timer.ts";
 import { errorSummary, hashForLog, type Logger } from "../logging.ts";
+import { idleTimer } from "../idle_timer.ts";
 import { schemeOf } from "../signatures/mod.ts";
 import { canonicalEventBody } from "./events.ts";
 import { nextRetryDelayMs } from "./retry.ts";
