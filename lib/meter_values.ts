@@ -6,18 +6,13 @@
  */
 import { z } from "zod";
 import type { Database } from "../db/client.ts";
-import {
-  type LiveSession,
-  recordMeterReading,
-  type SessionReading,
-  type StoredSample,
-} from "../db/queries/sessions.ts";
+import type { LiveSession, MeterCall, StoredSample } from "../db/queries/sessions.ts";
 import type { ChargerRegistry } from "./chargers.ts";
-import type { Clock } from "./clock.ts";
 import { AppError } from "./errors.ts";
 import type { EventPublisher, TransactionMeter } from "./event_bus.ts";
 import { errorSummary, hashForLog, type Logger } from "./logging.ts";
 import { connectorId, ocppIdentifier } from "./identifiers.ts";
+import type { RecordMeterCall } from "./meter_group_commit.ts";
 
 export const ENERGY_REGISTER = "Energy.Active.Import.Register";
 export const POWER_IMPORT = "Power.Active.Import";
@@ -108,10 +103,7 @@ function combine(
 }
 
 /** What a call's samples say about its session, plus the rows to store. */
-export function readMeterSamples(body: MeterValuesBody): {
-  reading: SessionReading;
-  stored: StoredSample[];
-} {
+export function readMeterSamples(body: MeterValuesBody): MeterCall {
   const energy = body.samples.filter((s) =>
     (s.measurand ?? ENERGY_REGISTER) === ENERGY_REGISTER && s.location !== "EV"
   );
@@ -151,7 +143,7 @@ export function readMeterSamples(body: MeterValuesBody): {
       powerW,
       ends: body.samples.some((s) => s.context === "Transaction.End"),
     },
-    stored,
+    samples: stored,
   };
 }
 
@@ -177,9 +169,10 @@ export function toTransactionMeter(session: LiveSession): TransactionMeter {
 export interface MeterValuesDeps {
   db: Database;
   bus: EventPublisher;
-  clock: Clock;
   chargers: ChargerRegistry;
   log: Logger;
+  /** Stores a call with others arriving meanwhile (./meter_group_commit.ts). */
+  record: RecordMeterCall;
 }
 
 /** Stores a verified call and publishes the session it changed. Throws 500 internal. */
@@ -187,15 +180,11 @@ export async function ingestMeterValues(
   deps: MeterValuesDeps,
   body: MeterValuesBody,
 ) {
-  const { reading, stored } = readMeterSamples(body);
+  const call = readMeterSamples(body);
   let session: LiveSession | null;
   try {
     [session] = await Promise.all([
-      recordMeterReading(deps.db, {
-        reading,
-        samples: stored,
-        now: deps.clock.now(),
-      }),
+      deps.record(call),
       deps.chargers.remember(deps.db, body.chargeBoxId).catch((error) =>
         deps.log.warn("could not record charger", {
           chargeBox: hashForLog(body.chargeBoxId),

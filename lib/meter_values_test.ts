@@ -80,7 +80,7 @@ Deno.test("readMeterSamples - energy is the default measurand; contexts mark beg
   assert.equal(begin.reading.registerMwh, 100_000);
   assert.equal(begin.reading.isBegin, true);
   assert.equal(begin.reading.ends, false);
-  assert.deepEqual(begin.stored, [{
+  assert.deepEqual(begin.samples, [{
     measurand: "Energy.Active.Import.Register",
     phase: "",
     format: "Raw",
@@ -101,7 +101,7 @@ Deno.test("readMeterSamples - energy is the default measurand; contexts mark beg
   assert.equal(end.reading.registerMwh, 250_000);
   assert.equal(end.reading.ends, true);
   assert.equal(
-    end.stored.length,
+    end.samples.length,
     2,
     "the plain and the signed register are both kept",
   );
@@ -117,10 +117,10 @@ Deno.test("readMeterSamples - signed or garbage values are stored but give no re
   ]));
   assert.equal(signed.reading.registerMwh, null);
   assert.equal(signed.reading.powerW, null);
-  assert.equal(signed.stored.length, 2);
+  assert.equal(signed.samples.length, 2);
 });
 
 Deno.test("readMeterSamples - a repeated (measurand, phase) in one call is stored once", () => {
   const twice = readMeterSamples(body([{ value: "1" }, { value: "2" }]));
-  assert.equal(twice.stored.length, 1);
+  assert.equal(twice.samples.length, 1);
 });

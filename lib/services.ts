@@ -5,6 +5,7 @@
 import type { AppDeps } from "./app_deps.ts";
 import { islandsBuildId } from "./http/html.ts";
 import { logger } from "./logging.ts";
+import { meterGroupCommit } from "./meter_group_commit.ts";
 import { type MeterValuesBody, meterValuesBody, type MeterValuesDeps } from "./meter_values.ts";
 import { type PreAuthorizeBody, preAuthorizeBody, type PreAuthorizeDeps } from "./pre_authorize.ts";
 import type { PartnerEventDeps } from "./partner_events.ts";
@@ -69,9 +70,9 @@ export function createServices(deps: AppDeps): Services {
     meterValues: {
       db: deps.db,
       bus: deps.bus,
-      clock: deps.clock,
       chargers: deps.chargers,
       log: meterValuesLog,
+      record: meterGroupCommit({ db: deps.db, clock: deps.clock, log: meterValuesLog }),
     },
     scanPairs: {
       db: deps.db,

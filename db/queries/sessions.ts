@@ -103,13 +103,37 @@ export interface SessionReading {
   ends: boolean;
 }
 
+/** One meter-values call as stored: its reading and its samples. */
+export interface MeterCall {
+  reading: SessionReading;
+  samples: StoredSample[];
+}
+
 /**
- * Stores the samples and folds the reading into the live session, in one
- * statement (so one round trip, and atomic without an explicit transaction).
+ * Stores one call's samples and folds its reading into the live session; see
+ * {@link recordMeterReadings}.
+ */
+export async function recordMeterReading(
+  db: Executor,
+  args: MeterCall & { now: Date },
+): Promise<LiveSession | null> {
+  const [session] = await recordMeterReadings(db, {
+    calls: [{ reading: args.reading, samples: args.samples }],
+    now: args.now,
+  });
+  return session;
+}
+
+/**
+ * Stores the samples of several calls, each of a different transaction, and
+ * folds each reading into its live session, in one statement (so one round
+ * trip, atomic without an explicit transaction, and one plan for the lot).
+ * Answers each call's session in the calls' order, or null for a call that
+ * changed nothing.
  *
  * - Samples are idempotent on (transaction, time, measurand, phase); when
- *   every sample was already stored, the session is left alone and null is
- *   returned (a SteVe retry changes nothing and publishes nothing).
+ *   every sample of a call was already stored, its session is left alone and
+ *   null is answered (a SteVe retry changes nothing and publishes nothing).
  * - The first reading of a transaction claims the newest unclaimed pending
  *   start at its charger and connector from the last 10 minutes, and takes
  *   that tag's customer. `SKIP LOCKED` keeps two first readings from claiming
@@ -117,6 +141,8 @@ export interface SessionReading {
  *   winner's tag.
  * - Concurrent calls for one transaction serialize on the session row
  *   (ON CONFLICT DO UPDATE locks it), so each update reads the latest state.
+ *   Rows are locked in transaction order, so two batches never deadlock on
+ *   each other's sessions within one statement.
  * - Partner events are queued in the same statement: `session.started` by
  *   the write that inserts the session, `session.ended` by the one write
  *   that sets its `ended_at` (a repeated Transaction.End queues nothing).
@@ -126,15 +152,39 @@ export interface SessionReading {
  *   lower; the start register is the Transaction.Begin reading once one
  *   arrives, else the first usable reading received; energy never decreases.
  */
-export async function recordMeterReading(
+export async function recordMeterReadings(
   db: Executor,
-  args: { reading: SessionReading; samples: StoredSample[]; now: Date },
-): Promise<LiveSession | null> {
-  const r = args.reading;
-  const s = args.samples;
-  const readingAt = at(r.at);
-  const register = r.registerMwh === null ? sql`null::bigint` : sql`${r.registerMwh}::bigint`;
-  const power = r.powerW === null ? sql`null::float8` : sql`${r.powerW}::float8`;
+  args: { calls: MeterCall[]; now: Date },
+): Promise<Array<LiveSession | null>> {
+  const pks = new Set(args.calls.map((c) => c.reading.transactionPk));
+  if (pks.size !== args.calls.length) {
+    throw new TypeError("recordMeterReadings: one call per transaction");
+  }
+  // Inputs as JSON text: one parameter each, bound the same by every driver.
+  const readings = JSON.stringify(args.calls.map(({ reading: r }) => ({
+    transaction_pk: r.transactionPk,
+    charge_box_id: r.chargeBoxId,
+    connector_id: r.connectorId,
+    reading_at: r.at.toISOString(),
+    register_mwh: r.registerMwh,
+    is_begin: r.isBegin && r.registerMwh !== null,
+    power_w: r.powerW,
+    ends: r.ends,
+    event_prefix: readingEventId(r),
+  })));
+  const samples = JSON.stringify(args.calls.flatMap(({ reading, samples }) =>
+    samples.map((x) => ({
+      transaction_pk: reading.transactionPk,
+      m: x.measurand,
+      p: x.phase,
+      f: x.format,
+      v: x.value,
+      u: x.unit,
+      c: x.context,
+      l: x.location,
+    }))
+  ));
+  const now = at(args.now);
 
   // Values the update computes, each from the stored row (ls) and this call (excluded).
   const newStart = sql`case when excluded.start_from_begin and not ls.start_from_begin
@@ -150,48 +200,54 @@ export async function recordMeterReading(
       and (ls.last_power_at is null or excluded.last_power_at >= ls.last_power_at))`;
 
   const rows = await db.rows<SessionRow>(sql`
-    with inserted as (
+    with readings as materialized (
+      select * from json_to_recordset(${readings}::json) as r(transaction_pk bigint,
+        charge_box_id text, connector_id int, reading_at timestamptz, register_mwh bigint,
+        is_begin boolean, power_w float8, ends boolean, event_prefix text)
+    ), inserted as (
       insert into meter_samples (transaction_pk, sampled_at, measurand, phase, format, charge_box_id,
                                  connector_id, value, unit, context, location, received_at)
-      select ${r.transactionPk}, ${readingAt}, m, p, f, ${r.chargeBoxId}, ${r.connectorId}, v, u, c, l,
-             ${at(args.now)}
-      from unnest(${pgTextArray(s.map((x) => x.measurand))}::text[],
-                  ${pgTextArray(s.map((x) => x.phase))}::text[],
-                  ${pgTextArray(s.map((x) => x.format))}::text[],
-                  ${pgTextArray(s.map((x) => x.value))}::text[],
-                  ${pgTextArray(s.map((x) => x.unit))}::text[],
-                  ${pgTextArray(s.map((x) => x.context))}::text[],
-                  ${pgTextArray(s.map((x) => x.location))}::text[]) as x(m, p, f, v, u, c, l)
+      select r.transaction_pk, r.reading_at, x.m, x.p, x.f, r.charge_box_id, r.connector_id, x.v,
+             x.u, x.c, x.l, ${now}
+      from json_to_recordset(${samples}::json) as x(transaction_pk bigint, m text, p text, f text,
+        v text, u text, c text, l text)
+      join readings r on r.transaction_pk = x.transaction_pk
       on conflict do nothing
-      returning 1
+      returning transaction_pk
+    ), fresh as materialized (
+      -- The calls that stored at least one new sample; a call that stored none changes nothing.
+      select * from readings where transaction_pk in (select transaction_pk from inserted)
     ), claimed as (
-      update pending_starts set claimed_by = ${r.transactionPk}
-      where id = (
-        select id from pending_starts
-        where charge_box_id = ${r.chargeBoxId} and connector_id = ${r.connectorId}
-          and claimed_by is null
-          and recorded_at > ${at(args.now)} - interval '${
+      update pending_starts ps set claimed_by = f.transaction_pk
+      from (
+        select f.transaction_pk, (
+          select id from pending_starts
+          where charge_box_id = f.charge_box_id and connector_id = f.connector_id
+            and claimed_by is null
+            and recorded_at > ${now} - interval '${
     sql.raw(String(PENDING_START_WINDOW_MINUTES))
   } minutes'
-          and exists (select 1 from inserted)
-          and not exists (select 1 from live_sessions where transaction_pk = ${r.transactionPk})
-        order by recorded_at desc limit 1
-        for update skip locked)
-      returning id_tag
+          order by recorded_at desc limit 1
+          for update skip locked) as start_id
+        from fresh f
+        where not exists (select 1 from live_sessions where transaction_pk = f.transaction_pk)
+      ) f
+      where ps.id = f.start_id
+      returning f.transaction_pk, ps.id_tag
     ), upserted as (
       insert into live_sessions as ls (transaction_pk, charge_box_id, connector_id, id_tag,
         customer_id, start_register_mwh, start_from_begin, latest_register_mwh, latest_register_at,
         energy_mwh, last_power_w, last_power_at, started_at, last_reading_at, updated_at, ended_at,
         ended_version, resolve_next_at)
-      select ${r.transactionPk}, ${r.chargeBoxId}, ${r.connectorId}, c.id_tag,
+      select f.transaction_pk, f.charge_box_id, f.connector_id, c.id_tag,
         (select customer_id from tags where id_tag = c.id_tag),
-        ${register}, ${r.isBegin && r.registerMwh !== null},
-        ${register}, case when ${register} is null then null else ${readingAt} end,
-        0, ${power}, case when ${power} is null then null else ${readingAt} end,
-        ${readingAt}, ${readingAt}, ${at(args.now)}, ${r.ends ? readingAt : sql`null::timestamptz`},
-        ${r.ends ? sql`1::bigint` : sql`null::bigint`}, ${at(args.now)}
-      from (select (select id_tag from claimed) as id_tag) c
-      where exists (select 1 from inserted)
+        f.register_mwh, f.is_begin,
+        f.register_mwh, case when f.register_mwh is null then null else f.reading_at end,
+        0, f.power_w, case when f.power_w is null then null else f.reading_at end,
+        f.reading_at, f.reading_at, ${now}, case when f.ends then f.reading_at end,
+        case when f.ends then 1::bigint end, ${now}
+      from fresh f left join claimed c on c.transaction_pk = f.transaction_pk
+      order by f.transaction_pk
       on conflict (transaction_pk) do update set
         id_tag = coalesce(ls.id_tag, excluded.id_tag),
         customer_id = case when ls.id_tag is null then excluded.customer_id else ls.customer_id end,
@@ -219,17 +275,16 @@ export async function recordMeterReading(
       -- The outbox: this change of energy, for Lago, in the same statement as the change.
       insert into usage_events (transaction_pk, event_id, kind, delta_mwh, occurred_at,
         next_attempt_at, created_at)
-      select transaction_pk, ${
-    readingEventId(r)
-  }::text || energy_mwh::text, 'reading', last_delta_mwh,
-             ${readingAt}, ${at(args.now)}, ${at(args.now)}
-      from upserted where last_delta_mwh <> 0
+      select u.transaction_pk, f.event_prefix || u.energy_mwh::text, 'reading', u.last_delta_mwh,
+             f.reading_at, ${now}, ${now}
+      from upserted u join fresh f on f.transaction_pk = u.transaction_pk
+      where u.last_delta_mwh <> 0
       returning 1
     ), born as materialized (
       -- Partner events: session.started when this write inserted the session (version 1),
       -- session.ended when this write set ended_at. Their data is captured now; the first
       -- claim turns it into the canonical body (lib/partner_deliveries/worker.ts).
-      select gen_random_uuid() as event_id, e.type, e.ord, e.data
+      select gen_random_uuid() as event_id, u.transaction_pk, e.type, e.ord, e.data
       from upserted u
       cross join lateral (values
         ('session.started', 1, case when u.version = 1 then json_build_object(
@@ -248,9 +303,9 @@ export async function recordMeterReading(
       -- The partner outbox, one row per subscribed partner with a URL, active or not.
       insert into partner_deliveries (partner_id, event_id, type, data_json, status, attempts,
         next_attempt_at, created_at)
-      select p.id, b.event_id, b.type, b.data, 'pending', 0, ${at(args.now)}, ${at(args.now)}
+      select p.id, b.event_id, b.type, b.data, 'pending', 0, ${now}, ${now}
       from born b join partners p on p.url is not null and b.type = any(p.events)
-      order by b.ord, p.id
+      order by b.transaction_pk, b.ord, p.id
       returning 1
     ), receipted as (
       -- The customer's receipt (lib/email/receipt.ts renders it), queued by the one write
@@ -262,14 +317,15 @@ export async function recordMeterReading(
           'chargerName', u.charger_name, 'customerName', u.customer_name,
           'startedAt', ${isoUtc(sql`u.started_ts`)}, 'endedAt', ${isoUtc(sql`u.ended_ts`)},
           'kwh', to_char(round(u.energy_mwh / 1000000.0, 3), 'FM999999999990.000'))::text,
-        'pending', 0, ${at(args.now)}, ${at(args.now)}
+        'pending', 0, ${now}, ${now}
       from upserted u join customers c on c.id = u.customer_id
       where u.ended_version = u.version and c.email is not null
       on conflict (id) do nothing
       returning 1
     )
     select * from upserted`);
-  return rows[0] ? toSession(rows[0]) : null;
+  const byPk = new Map(rows.map((r) => [Number(r.transaction_pk), toSession(r)]));
+  return args.calls.map((c) => byPk.get(c.reading.transactionPk) ?? null);
 }
 
 /** A timestamptz as ISO-8601 UTC text, as `Date.prototype.toISOString` spells it. */
@@ -316,18 +372,6 @@ export async function pruneStalePendingStarts(
   return rows.length;
 }
 
-/**
- * A PostgreSQL array literal for a text[] parameter. Passing the literal as
- * one string keeps the statement identical for every driver (node-postgres,
- * postgres.js and PGlite disagree on how they bind JS arrays).
- */
-function pgTextArray(values: Array<string | null>): string {
-  const items = values.map((v) =>
-    v === null ? "NULL" : `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`
-  );
-  return `{${items.join(",")}}`;
-}
-
 /** A customer's ended sessions, newest first. */
 export async function listRecentSessions(
   db: Executor,
@@ -360,7 +404,8 @@ export async function listPowerHistory(
   const history = new Map<number, PowerPoint[]>();
   if (args.transactionPks.length === 0) return history;
   const bucketMs = Math.max(1, (args.until.getTime() - args.since.getTime()) / args.buckets);
-  // An array literal as one parameter, as pgTextArray does: drivers bind JS arrays differently.
+  // An array literal as one parameter: node-postgres, postgres.js and PGlite bind JS arrays
+  // differently.
   const pks = `{${args.transactionPks.map((pk) => Math.trunc(pk)).join(",")}}`;
   const rows = await db.rows<{ transaction_pk: number | string; at_ms: number; kw: number }>(sql`
     with samples as (
