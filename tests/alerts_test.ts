@@ -8,6 +8,7 @@
  * The rows of `email_messages` are checked (the sender is tested elsewhere).
  */
 import assert from "node:assert/strict";
+import type { LogRecord } from "@logtape/logtape";
 import { sql } from "drizzle-orm";
 import { type Database, openDatabase } from "../db/client.ts";
 import { listAlerts } from "../db/queries/alerts.ts";
@@ -15,6 +16,7 @@ import { outcomeCounts } from "../db/queries/hook_outcomes.ts";
 import { insertEventDeliveries } from "../db/queries/partner_deliveries.ts";
 import { alertRound, type AlertRoundResult } from "../lib/alerts/service.ts";
 import { ManualClock } from "../lib/clock.ts";
+import { setupLogging, teardownLogging } from "../lib/logging.ts";
 import { UNAUTHORIZED_ADVICE } from "../lib/hook_runbook.ts";
 import { forEachDatabase } from "./_support/db.ts";
 import { ADMIN_TOKEN, signedPost, startTestApp, type TestApp } from "./_support/app.ts";
@@ -446,6 +448,35 @@ forEachDatabase("alerts - ALERT_EMAIL unset: tracked, nothing mailed", async (_t
   const [{ n }] = await db.rows<{ n: number }>(sql`select count(*)::int as n from email_messages`);
   assert.equal(Number(n), 0);
 });
+
+forEachDatabase(
+  "alerts - logs name the cause and the outcome, never an address",
+  async (_t, db) => {
+    const records: LogRecord[] = [];
+    await setupLogging("debug", (record) => void records.push(record));
+    try {
+      const clock = new ManualClock(T0);
+      await using app = await startTestApp({ db, clock, env: { ALERT_EMAIL: RECIPIENTS } });
+      await refusedCalls(app, { mismatch: 10 });
+      await alertsRound(app);
+      clock.advance(6 * MIN);
+      await alertsRound(app);
+      const lines = records.filter((r) => r.category.includes("Alerts"))
+        .map((r) => [r.message.join(""), r.properties]);
+      assert.deepEqual(lines, [
+        ["alert raised", { cause: "hook-401:PreAuthorize", outcome: "mailed", mails: 2 }],
+        ["alert cleared", { cause: "hook-401:PreAuthorize", outcome: "mailed", mails: 2 }],
+      ]);
+      const everything = JSON.stringify(records.map((r) => [r.message, r.properties]));
+      for (const address of ["ops@example.test", "oncall@example.test"]) {
+        assert.ok(!everything.includes(address), "no address in any log line");
+      }
+    } finally {
+      await teardownLogging();
+    }
+  },
+  { kinds: ["pglite"] },
+);
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
