@@ -8,6 +8,7 @@ import { type Config, ConfigError, loadConfig, minSecretLength } from "./lib/con
 import { driveDemoSessions, seedDemo } from "./lib/demo.ts";
 import { errorSummary, logger, setupLogging, teardownLogging } from "./lib/logging.ts";
 import { startMaintenance } from "./lib/maintenance.ts";
+import { startHookStatsFlusher } from "./lib/hook_stats.ts";
 import { ENV_SIGNED_ENDPOINT_LIST } from "./lib/signed_endpoints.ts";
 import { buildDeps, serve } from "./server.ts";
 import { newToken } from "./lib/tokens.ts";
@@ -92,6 +93,11 @@ if (!config.emailWorker) {
     "EMAIL_WORKER_URL is not set: mail waits in the outbox (see /admin/email) until it is",
   );
 }
+if (config.alertEmails.length === 0) {
+  log.warn(
+    "ALERT_EMAIL is not set: operator alerts are tracked but not mailed",
+  );
+}
 if (!config.adminApiToken) {
   log.warn(
     "ADMIN_API_TOKEN is not set: the admin API answers 401 to bearer calls",
@@ -119,6 +125,9 @@ onStop("maintenance", startMaintenance(deps));
 onStop("billing", deps.billing.start());
 onStop("partner deliveries", deps.partnerDeliveries.start());
 onStop("email", deps.email.start());
+// Stopped after the HTTP server (steps stop newest first), so the last calls are flushed.
+onStop("hook stats", startHookStatsFlusher(deps.hookStats, db));
+onStop("alerts", deps.alerts.start());
 const server = serve(deps, {
   port: config.port,
   onListen: (addr) => {

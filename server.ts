@@ -10,6 +10,7 @@ import type { AppDeps } from "./lib/app_deps.ts";
 import { createBilling } from "./lib/billing/service.ts";
 import { createPartnerDeliveries } from "./lib/partner_deliveries/service.ts";
 import { createEmail } from "./lib/email/service.ts";
+import { createAlerts } from "./lib/alerts/service.ts";
 import type { SendOnce } from "./lib/partner_deliveries/transport.ts";
 import { ChargerRegistry } from "./lib/chargers.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
@@ -51,6 +52,7 @@ export async function buildDeps(options: BuildDepsOptions): Promise<AppDeps> {
       }),
   });
   const instanceId = `${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const hookStats = new HookStats(clock);
   return {
     config: options.config,
     db: options.db,
@@ -71,8 +73,15 @@ export async function buildDeps(options: BuildDepsOptions): Promise<AppDeps> {
       instanceId,
       send: options.emailTransport,
     }),
+    alerts: createAlerts({
+      db: options.db,
+      clock,
+      config: options.config,
+      hookStats,
+      instanceId,
+    }),
     flags,
-    hookStats: new HookStats(clock),
+    hookStats,
     chargers: new ChargerRegistry(clock),
     scanPairRateLimiter: createRateLimiter({
       limit: options.config.scanPairRatePerMinute,

@@ -259,6 +259,8 @@ export const usageEvents = pgTable("usage_events", {
     sql`status = 'pending'`,
   ),
   index("usage_events_transaction_idx").on(t.transactionPk),
+  // The dead-letter alert asks every 10 s whether any event is dead: never a scan of the table.
+  index("usage_events_dead_idx").on(t.id).where(sql`status = 'dead'`),
 ]);
 
 /** Small durable state of background jobs (sweep watermark, last SteVe/Lago outcome). */
@@ -467,3 +469,59 @@ export const emailMessages = pgTable("email_messages", {
   index("email_messages_attempt_idx").on(t.lastAttemptAt),
 ]);
 export type EmailMessageRow = typeof emailMessages.$inferSelect;
+
+/**
+ * Outcomes of signed-endpoint calls per minute, summed over every instance:
+ * each instance counts in memory and adds its deltas here every few seconds
+ * (lib/hook_stats.ts), so restarts and other instances reset nothing. The
+ * 401-storm alert reads the last five minutes; the hook-health page (issue 15
+ * §4) its hour and day. Pruned after 48 hours (lib/maintenance.ts).
+ */
+export const hookOutcomeBuckets = pgTable("hook_outcome_buckets", {
+  /** The endpoint's `name` in lib/signed_endpoints.ts, e.g. "PreAuthorize". */
+  endpoint: text("endpoint").notNull(),
+  /** Start of the minute. */
+  bucketStart: ts("bucket_start").notNull(),
+  /** As `GET /api/admin/hooks` counts: `ok`, `unauthorized:mismatch`, … */
+  outcome: text("outcome").notNull(),
+  count: bigint("count", { mode: "number" }).notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.endpoint, t.bucketStart, t.outcome] }),
+  // The alert's "every endpoint, last five minutes" and the prune.
+  index("hook_outcome_buckets_start_idx").on(t.bucketStart),
+]);
+
+/**
+ * Hook keys that a running instance found missing or weak at its start, one
+ * row per instance and endpoint, refreshed by that instance's alert rounds
+ * and deleted when it stops: the "hook key missing" alert holds while any
+ * instance seen lately reports one (instances may run with different configs).
+ */
+export const hookKeyReports = pgTable("hook_key_reports", {
+  instanceId: text("instance_id").notNull(),
+  /** The key of lib/signed_endpoints.ts's entry, e.g. "preAuthorize". */
+  endpoint: text("endpoint").notNull(),
+  problem: text("problem").notNull(),
+  seenAt: ts("seen_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.instanceId, t.endpoint] }),
+  check("hook_key_reports_problem_check", sql`${t.problem} in ('missing_key', 'weak_key')`),
+]);
+
+/**
+ * Operator alerts (issue 14 §3), one row per cause (`hook-401:PreAuthorize`,
+ * `partner-failing:<uuid>`, …): whether it holds now, when its episode began,
+ * and when it was last mailed, so every instance evaluates the same causes and
+ * conditional updates let exactly one of them raise or clear it (lib/alerts/).
+ */
+export const alerts = pgTable("alerts", {
+  cause: text("cause").primaryKey(),
+  active: boolean("active").notNull(),
+  /** Start of the current (or last) episode. */
+  raisedAt: ts("raised_at").notNull(),
+  /** When a raise mail was last queued; equal to `raised_at` when this episode was mailed. */
+  lastMailedAt: ts("last_mailed_at"),
+  clearedAt: ts("cleared_at"),
+  /** JSON: what the cause looked like when raised (counts, names), for the page and mails. */
+  detail: text("detail").notNull(),
+});

@@ -7,6 +7,7 @@ import type { Database } from "../db/client.ts";
 import type { Billing } from "./billing/service.ts";
 import type { PartnerDeliveries } from "./partner_deliveries/service.ts";
 import type { Email } from "./email/service.ts";
+import type { Alerts } from "./alerts/service.ts";
 import type { ChargerRegistry } from "./chargers.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
@@ -34,6 +35,8 @@ export interface AppDeps {
   partnerDeliveries: PartnerDeliveries;
   /** The email sender (through the email worker) and the admin's outbox operations. */
   email: Email;
+  /** Operator alerts: the evaluation rounds and what they read (lib/alerts/). */
+  alerts: Alerts;
   /** Open SSE streams per login (`SSE_STREAMS_PER_LOGIN`). */
   streams: StreamCounter;
   /** Replaces `crypto.subtle` for HMAC verification (fault tests only). */

@@ -75,6 +75,11 @@ export interface Config {
    * waits in the outbox, nothing is lost, the email page says why.
    */
   emailWorker?: { url: string; hmacKey: string };
+  /**
+   * Operator alerts go to each of these (`ALERT_EMAIL`, comma-separated, no
+   * duplicates). Empty: alerts are still tracked, nothing is mailed.
+   */
+  alertEmails: string[];
   logLevel: "debug" | "info" | "warning" | "error";
 }
 
@@ -136,6 +141,7 @@ const ENV_SCHEMA = z.object({
     MIN_HOOK_KEY_LENGTH,
     `must be at least ${MIN_HOOK_KEY_LENGTH} characters`,
   ).optional(),
+  ALERT_EMAIL: z.string().optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
 });
 
@@ -219,6 +225,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.EMAIL_WORKER_URL && !e.EMAIL_WORKER_HMAC_KEY) {
     throw new ConfigError("EMAIL_WORKER_HMAC_KEY", "required with EMAIL_WORKER_URL");
   }
+  const alertEmails = parseAlertEmails(e.ALERT_EMAIL);
   if (!isValidCron(e.RECONCILE_CRON)) {
     throw new ConfigError("RECONCILE_CRON", "not a cron expression");
   }
@@ -266,8 +273,38 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     emailWorker: e.EMAIL_WORKER_URL
       ? { url: e.EMAIL_WORKER_URL.replace(/\/+$/, ""), hmacKey: e.EMAIL_WORKER_HMAC_KEY! }
       : undefined,
+    alertEmails,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** Most recipients `ALERT_EMAIL` may name: each alert is one mail per recipient. */
+export const MAX_ALERT_RECIPIENTS = 20;
+const AlertAddress = z.email().max(320);
+
+/**
+ * `ALERT_EMAIL`: addresses separated by commas, blanks around them ignored,
+ * repeats (case aside) dropped. A bad entry is a {@link ConfigError} naming
+ * its position, not the value (addresses stay out of logs).
+ */
+function parseAlertEmails(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const entries = value.split(",").map((v) => v.trim());
+  for (const [i, entry] of entries.entries()) {
+    if (entry === "" && entries.length > 1) continue;
+    if (!AlertAddress.safeParse(entry).success) {
+      throw new ConfigError("ALERT_EMAIL", `entry ${i + 1} is not an email address`);
+    }
+    if (seen.has(entry.toLowerCase())) continue;
+    seen.add(entry.toLowerCase());
+    out.push(entry);
+  }
+  if (out.length > MAX_ALERT_RECIPIENTS) {
+    throw new ConfigError("ALERT_EMAIL", `at most ${MAX_ALERT_RECIPIENTS} addresses`);
+  }
+  return out;
 }
 
 function isValidCron(pattern: string): boolean {

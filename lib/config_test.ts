@@ -200,3 +200,29 @@ Deno.test("config - email worker: URL and key together, the key at least 32 char
     );
   }
 });
+
+Deno.test("config - ALERT_EMAIL: a list of addresses, a bad one names the variable (not the value)", () => {
+  assert.deepEqual(loadConfig({}).alertEmails, [], "unset: alerts tracked, nothing mailed");
+  assert.deepEqual(
+    loadConfig({ ALERT_EMAIL: " ops@example.test, oncall@example.test ,OPS@example.test," })
+      .alertEmails,
+    ["ops@example.test", "oncall@example.test"],
+    "trimmed, repeats and a trailing comma dropped",
+  );
+  for (
+    const value of [
+      "ops@example.test, not-an-address",
+      "ops@example.test,,oncall",
+      "   ",
+      Array.from({ length: 21 }, (_, i) => `ops${i}@example.test`).join(","),
+    ]
+  ) {
+    assert.throws(
+      () => loadConfig({ ALERT_EMAIL: value }),
+      (e: unknown) =>
+        e instanceof ConfigError && e.variable === "ALERT_EMAIL" &&
+        !e.message.includes("not-an-address") && !e.message.includes("oncall"),
+      value,
+    );
+  }
+});

@@ -1,12 +1,18 @@
 /**
- * Per-hook outcome counters since start, for `GET /api/admin/hooks`: the
- * first thing an operator reads during a 401 storm.
+ * Per-hook outcome counters: since start in this process, for `GET
+ * /api/admin/hooks` (the first thing an operator reads during a 401 storm),
+ * and per minute in `hook_outcome_buckets`, summed over every instance (the
+ * 401-storm alert, the hook-health page). The hot path only counts in memory;
+ * a flusher adds the deltas to the table every few seconds in one statement.
  */
 import { createHmac } from "node:crypto";
+import type { Executor } from "../db/client.ts";
+import { addOutcomeDeltas, type OutcomeDelta } from "../db/queries/hook_outcomes.ts";
 import type { AppContext } from "./app_deps.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
-import { logger } from "./logging.ts";
+import { errorSummary, logger } from "./logging.ts";
+import { type RoundLoop, startRoundLoop } from "./round_loop.ts";
 import {
   type EnvSignedEndpointId,
   SIGNED_ENDPOINT_LIST,
@@ -17,25 +23,96 @@ import {
 /** A signed endpoint's name, e.g. "PreAuthorize". */
 export type HookName = SignedEndpointName;
 
-/** Outcome counts per signed endpoint, kept in memory since start. */
+/** Width of a stored bucket. */
+export const BUCKET_MS = 60_000;
+/** How often the flusher adds this instance's counts to the table. */
+export const FLUSH_EVERY_MS = 2_000;
+
+/**
+ * Outcome counts per signed endpoint: in memory since start, and the counts
+ * not yet added to `hook_outcome_buckets`, per minute by the injected clock.
+ */
 export class HookStats {
   readonly #counts = new Map<HookName, Map<string, number>>();
+  /** Not yet flushed, by `<hook>\0<minute ms>\0<outcome>`. */
+  #pending = new Map<string, OutcomeDelta>();
+  readonly #clock: Clock;
   readonly startedAt: Date;
   constructor(clock: Clock) {
+    this.#clock = clock;
     this.startedAt = clock.now();
   }
 
-  /** Counts one answered call; `outcome` is "ok" or the error (401s by reason). */
+  /** Counts one answered call; `outcome` is "ok" or the error (401s by reason). No I/O. */
   record(hook: HookName, outcome: string): void {
     let counts = this.#counts.get(hook);
     if (!counts) this.#counts.set(hook, counts = new Map());
     counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+    const minute = Math.floor(this.#clock.now().getTime() / BUCKET_MS) * BUCKET_MS;
+    const key = `${hook}\0${minute}\0${outcome}`;
+    const delta = this.#pending.get(key);
+    if (delta) delta.count++;
+    else {
+      this.#pending.set(key, { endpoint: hook, bucketStart: new Date(minute), outcome, count: 1 });
+    }
+  }
+
+  /**
+   * Adds the counts recorded since the last flush to the table, in one
+   * statement; none: no statement. Safe to call concurrently (each call takes
+   * what is pending when it starts). On failure the counts are kept for the
+   * next flush: a statement that failed after committing (a lost connection)
+   * may then count them twice, which an alert threshold tolerates.
+   */
+  async flush(db: Executor): Promise<number> {
+    if (this.#pending.size === 0) return 0;
+    const taken = this.#pending;
+    this.#pending = new Map();
+    try {
+      await addOutcomeDeltas(db, [...taken.values()]);
+    } catch (error) {
+      for (const [key, delta] of taken) {
+        const since = this.#pending.get(key);
+        if (since) since.count += delta.count;
+        else this.#pending.set(key, delta);
+      }
+      throw error;
+    }
+    return taken.size;
   }
 
   /** The counts of one endpoint, by outcome. */
   counts(hook: HookName): Record<string, number> {
     return Object.fromEntries(this.#counts.get(hook) ?? []);
   }
+}
+
+/**
+ * Flushes `stats` every {@link FLUSH_EVERY_MS} until stopped, and once more
+ * on stop, so a clean stop loses no count (stop the HTTP server first).
+ */
+export function startHookStatsFlusher(
+  stats: HookStats,
+  db: Executor,
+  options: { everyMs?: number } = {},
+): () => Promise<void> {
+  const log = logger("HookStats");
+  const onError = (error: unknown) =>
+    log.warn("hook stats flush failed: counts kept for the next flush", {
+      error: errorSummary(error),
+    });
+  const loop: RoundLoop = startRoundLoop({
+    round: async () => {
+      await stats.flush(db);
+      return false;
+    },
+    onError,
+    idleMs: options.everyMs ?? FLUSH_EVERY_MS,
+  });
+  return async () => {
+    await loop.stop();
+    await stats.flush(db).catch(onError);
+  };
 }
 
 /**

@@ -2,12 +2,15 @@
  * Background upkeep: prune finished scan-pairs and stale pending starts (the
  * hot statements are indexed around them, but disk is not free), old failed
  * logins, expired admin/customer sessions and settled partner deliveries past
- * their retention, and pick up flag changes made by other instances.
+ * their retention, hook outcome buckets past 48 hours and hook key reports of
+ * instances gone without a clean stop, and pick up flag changes made by other
+ * instances.
  */
 import type { Database } from "../db/client.ts";
 import { pruneExpiredSessions, pruneLoginFailures } from "../db/queries/admins.ts";
 import { pruneSettledDeliveries } from "../db/queries/partner_deliveries.ts";
 import { listPartners } from "../db/queries/partners.ts";
+import { pruneHookKeyReports, pruneOutcomeBuckets } from "../db/queries/hook_outcomes.ts";
 import { pruneFinishedPairs } from "../db/queries/scan_pairs.ts";
 import { pruneStalePendingStarts } from "../db/queries/sessions.ts";
 import { LOGIN_FAILURE_WINDOW_MS } from "./admin_accounts.ts";
@@ -21,6 +24,10 @@ export const PRUNE_EVERY_MS = 10 * 60 * 1000;
 /** Finished scan-pairs are kept a day for support questions, then deleted. */
 export const FINISHED_PAIR_RETENTION_MS = 24 * 3600 * 1000;
 export const PENDING_START_RETENTION_MS = 3600 * 1000;
+/** Stored hook outcomes are kept this long (the hook-health page shows the last 24 hours). */
+export const HOOK_OUTCOME_RETENTION_MS = 48 * 3600 * 1000;
+/** Key reports not refreshed for this long belong to instances that are gone. */
+export const HOOK_KEY_REPORT_RETENTION_MS = 24 * 3600 * 1000;
 /** Partner deliveries deleted per statement: each statement's locks are few and brief. */
 export const DELIVERY_PRUNE_BATCH = 1000;
 
@@ -46,8 +53,18 @@ export async function pruneOnce(deps: MaintenanceDeps): Promise<void> {
     deps.db,
     new Date(now - deps.config.partnerDeliveriesRetentionDays * 24 * 3600 * 1000),
   );
-  if (pairs || starts || partnerDeliveries) {
-    logger("maintenance").info("pruned finished rows", { pairs, starts, partnerDeliveries });
+  const hookBuckets = await pruneOutcomeBuckets(
+    deps.db,
+    new Date(now - HOOK_OUTCOME_RETENTION_MS),
+  );
+  await pruneHookKeyReports(deps.db, new Date(now - HOOK_KEY_REPORT_RETENTION_MS));
+  if (pairs || starts || partnerDeliveries || hookBuckets) {
+    logger("maintenance").info("pruned finished rows", {
+      pairs,
+      starts,
+      partnerDeliveries,
+      hookBuckets,
+    });
   }
 }
 

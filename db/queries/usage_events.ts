@@ -234,3 +234,10 @@ export async function queuedMwh(
     where transaction_pk = ${transactionPk}`);
   return Number(r.total);
 }
+
+/** How many usage events are dead-lettered (reads `usage_events_dead_idx` only). */
+export async function countDeadEvents(db: Executor): Promise<number> {
+  const [r] = await db.rows<{ n: number | string }>(sql`
+    select count(*)::int as n from usage_events where status = 'dead'`);
+  return Number(r.n);
+}
