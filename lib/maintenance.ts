@@ -1,8 +1,9 @@
 /**
  * Background upkeep: prune finished scan-pairs and stale pending starts (the
  * hot statements are indexed around them, but disk is not free), old failed
- * logins, expired admin/customer sessions and settled partner deliveries past
- * their retention, and pick up flag changes made by other instances.
+ * logins, expired admin/customer sessions, sign-in links past their window
+ * and life, and settled partner deliveries past their retention, and pick
+ * up flag changes made by other instances.
  */
 import type { Database } from "../db/client.ts";
 import { pruneExpiredSessions, pruneLoginFailures } from "../db/queries/admins.ts";
@@ -10,10 +11,12 @@ import { pruneSettledDeliveries } from "../db/queries/partner_deliveries.ts";
 import { listPartners } from "../db/queries/partners.ts";
 import { pruneFinishedPairs } from "../db/queries/scan_pairs.ts";
 import { pruneStalePendingStarts } from "../db/queries/sessions.ts";
+import { pruneSignInLinks } from "../db/queries/sign_in_links.ts";
 import { LOGIN_FAILURE_WINDOW_MS } from "./admin_accounts.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { FeatureFlags } from "./flags.ts";
+import { SIGN_IN_LINK_TTL_MS, SIGN_IN_WINDOW_MS } from "./sign_in.ts";
 import { errorSummary, logger } from "./logging.ts";
 
 export const FLAG_REFRESH_MS = 5_000;
@@ -42,12 +45,22 @@ export async function pruneOnce(deps: MaintenanceDeps): Promise<void> {
   );
   await pruneLoginFailures(deps.db, new Date(now - LOGIN_FAILURE_WINDOW_MS));
   await pruneExpiredSessions(deps.db, new Date(now));
+  // A sign-in link row counts toward the limits for its window and works for its life: past both, gone.
+  const signInLinks = await pruneSignInLinks(deps.db, {
+    before: new Date(now - Math.max(SIGN_IN_WINDOW_MS, SIGN_IN_LINK_TTL_MS)),
+    now: new Date(now),
+  });
   const partnerDeliveries = await prunePartnerDeliveries(
     deps.db,
     new Date(now - deps.config.partnerDeliveriesRetentionDays * 24 * 3600 * 1000),
   );
-  if (pairs || starts || partnerDeliveries) {
-    logger("maintenance").info("pruned finished rows", { pairs, starts, partnerDeliveries });
+  if (pairs || starts || partnerDeliveries || signInLinks) {
+    logger("maintenance").info("pruned finished rows", {
+      pairs,
+      starts,
+      partnerDeliveries,
+      signInLinks,
+    });
   }
 }
 
