@@ -7,12 +7,13 @@ import { renderPage } from "../../lib/http/html.ts";
 import { checkSignInLink, isSignInToken, signInWithLink } from "../../lib/sign_in.ts";
 import { SignInButtonPage, SignInLinkUnusablePage } from "../../components/SignInPages.tsx";
 
-// The token is in this page's URL: never hand it to another site in a Referer.
-const NO_REFERRER = { "referrer-policy": "no-referrer" };
+// The token is in this page's URL: never hand it to another site in a Referer. Not
+// `no-referrer`: browsers then send `Origin: null` with the form, which CSRF refuses.
+const REFERRER_POLICY = { "referrer-policy": "same-origin" };
 
 /** 400 for what cannot be a token; 410 for a token that no longer works. Nothing changed. */
 const unusable = (c: AppContext, token: unknown) =>
-  renderPage(c, <SignInLinkUnusablePage />, isSignInToken(token) ? 410 : 400, NO_REFERRER);
+  renderPage(c, <SignInLinkUnusablePage />, isSignInToken(token) ? 410 : 400, REFERRER_POLICY);
 
 export const handler: Handlers = {
   async GET(c) {
@@ -20,7 +21,12 @@ export const handler: Handlers = {
     if (!isSignInToken(token) || !await checkSignInLink(c.get("services").signIn, token)) {
       return unusable(c, token);
     }
-    return renderPage(c, <SignInButtonPage csrf={csrfToken(c)} token={token} />, 200, NO_REFERRER);
+    return renderPage(
+      c,
+      <SignInButtonPage csrf={csrfToken(c)} token={token} />,
+      200,
+      REFERRER_POLICY,
+    );
   },
   async POST(c) {
     const form = await c.req.parseBody();
