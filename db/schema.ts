@@ -43,7 +43,11 @@ export const customers = pgTable("customers", {
   lagoSubscriptionId: text("lago_subscription_id"),
   createdAt: ts("created_at").notNull(),
   updatedAt: ts("updated_at").notNull(),
-});
+}, (t) => [
+  // Sign-in by email (lib/sign_in.ts) finds a customer by its address, trimmed and
+  // case-insensitively, on every request: one index probe, account or not.
+  index("customers_email_normalized_idx").on(sql`lower(btrim(${t.email}))`),
+]);
 export type CustomerRow = typeof customers.$inferSelect;
 
 /** An OCPP idTag (RFID card), optionally owned by a customer. */
@@ -190,6 +194,33 @@ export const customerSessions = pgTable("customer_sessions", {
   createdAt: ts("created_at").notNull(),
   expiresAt: ts("expires_at").notNull(),
 }, (t) => [index("customer_sessions_customer_idx").on(t.customerId)]);
+
+/**
+ * Sign-in links asked for at `/login` (issue 14 §3, lib/sign_in.ts): one row per
+ * accepted request, whether or not the address has an account (`customer_id`
+ * null then, and its token was never sent anywhere), so a request does the
+ * same work either way and the rate limits count both alike. No address is
+ * stored: only hashes. Pruned once past both the link's life and the window.
+ */
+export const signInLinks = pgTable("sign_in_links", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  /** SHA-256 (hex) of the address, trimmed and lower-cased: the per-address limit's key. */
+  addressHash: text("address_hash").notNull(),
+  /** SHA-256 (hex) of the client's address: the per-client limit's key. */
+  clientHash: text("client_hash").notNull(),
+  /** SHA-256 (hex) of the link's token; the token itself is only in the mail. */
+  tokenHash: text("token_hash").notNull().unique(),
+  /** The account the link logs into; null when the address has none. */
+  customerId: text("customer_id").references(() => customers.id, { onDelete: "set null" }),
+  requestedAt: ts("requested_at").notNull(),
+  expiresAt: ts("expires_at").notNull(),
+  /** Set by the one login the link allows. */
+  usedAt: ts("used_at"),
+}, (t) => [
+  index("sign_in_links_address_idx").on(t.addressHash, t.requestedAt),
+  index("sign_in_links_client_idx").on(t.clientHash, t.requestedAt),
+  index("sign_in_links_requested_idx").on(t.requestedAt),
+]);
 
 /** Operators of the admin pages. Passwords are stored as scrypt hashes. */
 export const adminUsers = pgTable("admin_users", {

@@ -24,6 +24,7 @@ export const ERROR_STATUS = {
   not_matched: 409,
   not_cancellable: 409,
   inactive_partner: 410,
+  invalid_link: 410,
   payload_too_large: 413,
   rate_limited: 429,
   too_many_streams: 429,

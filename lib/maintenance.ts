@@ -1,10 +1,10 @@
 /**
  * Background upkeep: prune finished scan-pairs and stale pending starts (the
  * hot statements are indexed around them, but disk is not free), old failed
- * logins, expired admin/customer sessions and settled partner deliveries past
- * their retention, hook outcome buckets past 48 hours and hook key reports of
- * instances gone without a clean stop, and pick up flag changes made by other
- * instances.
+ * logins, expired admin/customer sessions, sign-in links past their window
+ * and life, settled partner deliveries past their retention, hook outcome
+ * buckets past 48 hours and hook key reports of instances gone without a
+ * clean stop, and pick up flag changes made by other instances.
  */
 import type { Database } from "../db/client.ts";
 import { pruneExpiredSessions, pruneLoginFailures } from "../db/queries/admins.ts";
@@ -13,10 +13,12 @@ import { listPartners } from "../db/queries/partners.ts";
 import { pruneHookKeyReports, pruneOutcomeBuckets } from "../db/queries/hook_outcomes.ts";
 import { pruneFinishedPairs } from "../db/queries/scan_pairs.ts";
 import { pruneStalePendingStarts } from "../db/queries/sessions.ts";
+import { pruneSignInLinks } from "../db/queries/sign_in_links.ts";
 import { LOGIN_FAILURE_WINDOW_MS } from "./admin_accounts.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { FeatureFlags } from "./flags.ts";
+import { SIGN_IN_LINK_TTL_MS, SIGN_IN_WINDOW_MS } from "./sign_in.ts";
 import { errorSummary, logger } from "./logging.ts";
 
 export const FLAG_REFRESH_MS = 5_000;
@@ -49,6 +51,11 @@ export async function pruneOnce(deps: MaintenanceDeps): Promise<void> {
   );
   await pruneLoginFailures(deps.db, new Date(now - LOGIN_FAILURE_WINDOW_MS));
   await pruneExpiredSessions(deps.db, new Date(now));
+  // A sign-in link row counts toward the limits for its window and works for its life: past both, gone.
+  const signInLinks = await pruneSignInLinks(deps.db, {
+    before: new Date(now - Math.max(SIGN_IN_WINDOW_MS, SIGN_IN_LINK_TTL_MS)),
+    now: new Date(now),
+  });
   const partnerDeliveries = await prunePartnerDeliveries(
     deps.db,
     new Date(now - deps.config.partnerDeliveriesRetentionDays * 24 * 3600 * 1000),
@@ -58,12 +65,13 @@ export async function pruneOnce(deps: MaintenanceDeps): Promise<void> {
     new Date(now - HOOK_OUTCOME_RETENTION_MS),
   );
   await pruneHookKeyReports(deps.db, new Date(now - HOOK_KEY_REPORT_RETENTION_MS));
-  if (pairs || starts || partnerDeliveries || hookBuckets) {
+  if (pairs || starts || partnerDeliveries || hookBuckets || signInLinks) {
     logger("maintenance").info("pruned finished rows", {
       pairs,
       starts,
       partnerDeliveries,
       hookBuckets,
+      signInLinks,
     });
   }
 }

@@ -18,19 +18,15 @@ import {
   type ScanPair,
   type StoredPairStatus,
 } from "../db/queries/scan_pairs.ts";
-import { insertCustomerSession } from "../db/queries/customers.ts";
 import { getChargerByQrToken } from "./chargers.ts";
 import type { Clock } from "./clock.ts";
 import { AppError } from "./errors.ts";
 import type { EventBus } from "./event_bus.ts";
 import { sseResponse } from "./sse.ts";
-import { newToken, tokenHash } from "./tokens.ts";
+import { startCustomerSession } from "./customer_sessions.ts";
 import { queuePartnerEvent } from "./partner_deliveries/outbox.ts";
 
 export type PairStatus = StoredPairStatus;
-
-/** How long a customer session from scan-to-login lasts. */
-export const CUSTOMER_SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
 
 export interface ScanPairDeps {
   db: Database;
@@ -162,21 +158,15 @@ export async function loginWithScanPair(
 > {
   const pair = await getOwnPair(deps, args);
   const now = deps.clock.now();
-  const sessionToken = newToken(32);
-  const expiresAt = new Date(now.getTime() + CUSTOMER_SESSION_TTL_MS);
   const result = await deps.db.transaction(async (tx) => {
     const finished = await finishMatchedPair(tx, {
       pairId: pair.id,
       browserHash: pair.browserHash,
       now,
     });
+    let session: { sessionToken: string; expiresAt: Date } | null = null;
     if (finished?.customer) {
-      await insertCustomerSession(tx, {
-        tokenHash: tokenHash(sessionToken),
-        customerId: finished.customer.id,
-        expiresAt,
-        now,
-      });
+      session = await startCustomerSession(tx, { customerId: finished.customer.id, now });
       await queuePartnerEvent(tx, {
         type: "scan.login",
         data: {
@@ -188,15 +178,15 @@ export async function loginWithScanPair(
         now,
       });
     }
-    return finished;
+    return finished && { ...finished, session };
   });
   if (!result) {
     throw new AppError("not_matched", {
       status: effectiveStatus(pair, now),
     });
   }
-  if (!result.customer) throw new AppError("unknown_tag");
-  return { customer: result.customer, sessionToken, expiresAt };
+  if (!result.customer || !result.session) throw new AppError("unknown_tag");
+  return { customer: result.customer, ...result.session };
 }
 
 /**

@@ -13,6 +13,7 @@ import type { PartnerDeps } from "./partners.ts";
 import { checkPartnerUrl } from "./partner_url.ts";
 import { type PncDeps, type PncWebhookBody, pncWebhookBody } from "./pnc/events.ts";
 import type { ScanPairDeps } from "./scan_pairs.ts";
+import type { SignInDeps } from "./sign_in.ts";
 import { SIGNED_ENDPOINTS } from "./signed_endpoints.ts";
 import { createSignedHook, type SignedHook } from "./signed_request.ts";
 
@@ -29,6 +30,8 @@ export interface Services {
   partnerEvents: PartnerEventDeps;
   /** Hubject Plug&Charge events: the receiver, the admin API and page. */
   pnc: PncDeps;
+  /** Sign-in links by email (`/login`). */
+  signIn: SignInDeps;
 }
 
 /** Builds the services once per app; each hook is resolved from its registry entry here. */
@@ -94,5 +97,6 @@ export function createServices(deps: AppDeps): Services {
       log: logger(SIGNED_ENDPOINTS.partnerEvents.logCategory),
     },
     pnc: { db: deps.db, clock: deps.clock, log: pncLog },
+    signIn: { db: deps.db, clock: deps.clock, publicBaseUrl: deps.config.publicBaseUrl },
   };
 }

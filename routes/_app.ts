@@ -48,6 +48,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use("/admin/*", csrfProtection());
   app.use("/admin", csrfProtection());
   app.use("/me/*", csrfProtection());
+  app.use("/login", csrfProtection());
+  app.use("/login/*", csrfProtection());
   app.use("/admin/*", requireAdminPage());
   app.use("/admin", requireAdminPage());
   app.use("/admin/*", adminNavCounts());

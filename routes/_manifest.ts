@@ -58,6 +58,8 @@ import * as adminLogin from "./admin/login.tsx";
 import * as adminLogout from "./admin/logout.ts";
 import * as adminSetup from "./admin/setup.tsx";
 import * as chargerPage from "./c/[chargeBoxId].tsx";
+import * as login from "./login.tsx";
+import * as loginEmail from "./login/email.tsx";
 import * as me from "./me.tsx";
 import * as meLogout from "./me/logout.ts";
 
@@ -65,6 +67,8 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/", home.handler],
   ["/health", health.handler],
   ["/c/:chargeBoxId", chargerPage.handler],
+  ["/login", login.handler],
+  ["/login/email", loginEmail.handler],
   ["/me", me.handler],
   ["/me/logout", meLogout.handler],
   ["/admin", adminHome.handler],

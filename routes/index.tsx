@@ -11,6 +11,9 @@ function Home({ preAuthorizeEnabled }: { preAuthorizeEnabled: boolean }) {
         Scan-to-login and live charging sessions beside SteVe. Scan the QR code on a charger to log
         in with your card.
       </p>
+      <p>
+        Away from a charger? <a href="/login">Sign in with a link by email</a>.
+      </p>
       <p class="muted">
         Pre-authorize is {preAuthorizeEnabled ? "on" : "off"}.
       </p>

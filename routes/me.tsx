@@ -21,6 +21,9 @@ export const handler: Handlers = {
             <p class="lead">
               Scan the QR code on a charger and tap your charging card to log in.
             </p>
+            <p>
+              Not at a charger? <a href="/login">Get a sign-in link by email</a>.
+            </p>
           </section>
         </Page>,
         401,

@@ -13,11 +13,21 @@ if (!hasChromium && Deno.env.get("CI") === "true") {
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
 await Deno.mkdir(ARTIFACTS, { recursive: true });
 
-/** Headless Chromium; the background-networking flag keeps it off the closed network. */
-export function launchChromium(): Promise<Browser> {
+/**
+ * Headless Chromium; the background-networking flag keeps it off the closed network.
+ * `args` adds flags, e.g. `--host-resolver-rules` to open a link as mailed, at the
+ * test app's `PUBLIC_BASE_URL`.
+ */
+export function launchChromium(options: { args?: string[] } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      ...options.args ?? [],
+    ],
   });
 }
 
