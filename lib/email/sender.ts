@@ -60,6 +60,18 @@ export interface EmailSenderDeps {
   leaseMs: number;
   batchLimit?: number;
   random?: () => number;
+  /**
+   * The backoff of attempts that go again (timeouts, network errors, 5xx);
+   * default {@link RETRY_BASE_MS} doubling to {@link RETRY_MAX_MS}. Tests of
+   * a worker coming back shorten it rather than wait ten seconds.
+   */
+  retry?: RetryPolicy;
+}
+
+/** Exponential backoff: `baseMs` doubling per failed attempt, at most `maxMs`. */
+export interface RetryPolicy {
+  baseMs: number;
+  maxMs: number;
 }
 
 export interface EmailRound {
@@ -123,7 +135,7 @@ const word = (value: unknown) =>
  */
 export function emailOutcomeOf(
   result: SendResult,
-  args: { attemptsMade: number; now: Date; random?: () => number },
+  args: { attemptsMade: number; now: Date; random?: () => number; retry?: RetryPolicy },
 ): { outcome: EmailSettlement; httpStatus: number | null } {
   const later = (ms: number) =>
     new Date(args.now.getTime() + jittered(ms, RETRY_JITTER, args.random));
@@ -134,8 +146,8 @@ export function emailOutcomeOf(
       nextAttemptAt: later(
         waitMs ?? exponentialBackoffMs({
           attempts: args.attemptsMade,
-          baseMs: RETRY_BASE_MS,
-          maxMs: RETRY_MAX_MS,
+          baseMs: args.retry?.baseMs ?? RETRY_BASE_MS,
+          maxMs: args.retry?.maxMs ?? RETRY_MAX_MS,
           jitter: 0,
         }),
       ),
@@ -229,6 +241,7 @@ async function attempt(
     attemptsMade: m.attempts + 1,
     now,
     random: deps.random,
+    retry: deps.retry,
   });
   await settleEmailMessage(deps.db, {
     id: m.id,
