@@ -12,6 +12,7 @@ import { queueEmail } from "../lib/email/outbox.ts";
 import { forEachDatabase } from "./_support/db.ts";
 import { createCharger, jsonOf, preAuthorize, startTestApp, uniqueId } from "./_support/app.ts";
 import { reading } from "./_support/billing.ts";
+import { loggedInAdmin } from "./_support/admin_web.ts";
 import { EMAIL_FROM, startEmailWorkerRig, until } from "./_support/real_email_worker.ts";
 
 const KEY = "e2e-polaris-secret-" + "k".repeat(32);
@@ -132,9 +133,16 @@ forEachDatabase("email end to end - app, worker in workerd, email API", async (t
         assert.equal(waiting.length, ids.length);
         for (const m of waiting) {
           assert.equal(m.status, "pending");
-          assert.match(m.lastError, /^network: ECONNREFUSED/);
+          assert.equal(m.lastError, "network: ECONNREFUSED: the email worker cannot be reached");
         }
         assert.equal(listed.body.queue.pending, ids.length);
+        // The operator's page says why, above the list.
+        const operator = await loggedInAdmin(app);
+        const page = async () => await (await operator.get("/admin/email")).text();
+        assert.match(
+          await page(),
+          /data-kind="worker_unreachable"[^>]*>The email worker cannot be reached at EMAIL_WORKER_URL/,
+        );
         assert.equal(worker.api.requests.length, 1, "nothing reached the provider meanwhile");
 
         await worker.start();
@@ -148,6 +156,7 @@ forEachDatabase("email end to end - app, worker in workerd, email API", async (t
           assert.equal(worker.api.mails.filter((m) => m.idempotencyKey === id).length, 1);
         }
         assert.equal(worker.api.mails.length, ids.length + 1);
+        assert.doesNotMatch(await page(), /data-testid="email-problem"/, "the banner is gone");
         assert.ok(
           worker.outcomes().every((o) => o === "sent"),
           `the worker only sent: ${worker.outcomes()}`,

@@ -46,6 +46,10 @@ export const REPLAYED_RETRY_MS = 2_000;
 /** The page's words for a 401, by the worker's `error`. */
 export const KEYS_DIFFER = "the worker refuses our signature: keys differ";
 export const CLOCK_SKEW = "the worker refuses our signature: clock skew";
+/** The page's words when no answer came (network error, timeout). */
+export const WORKER_UNREACHABLE = "the email worker cannot be reached";
+/** The page's words for the worker's 502: it is up, the email API behind it is not. */
+export const PROVIDER_UNAVAILABLE = "the email API behind the worker is unavailable";
 
 export interface EmailSenderDeps {
   db: Database;
@@ -160,9 +164,9 @@ export function emailOutcomeOf(
   });
   switch (result.kind) {
     case "timeout":
-      return again(`timeout after ${result.ms} ms`, null);
+      return again(`timeout after ${result.ms} ms: ${WORKER_UNREACHABLE}`, null);
     case "network":
-      return again(`network: ${result.error}`, null);
+      return again(`network: ${result.error}: ${WORKER_UNREACHABLE}`, null);
     case "blocked":
       return again(
         `blocked_destination: ${result.detail}; fix EMAIL_WORKER_URL`,
@@ -207,7 +211,8 @@ export function emailOutcomeOf(
     );
   }
   const error = word(answer.error);
-  return again(`HTTP ${status}${error ? ` ${error}` : ""}`, status);
+  const why = status === 502 && error === "provider_unavailable" ? `: ${PROVIDER_UNAVAILABLE}` : "";
+  return again(`HTTP ${status}${error ? ` ${error}` : ""}${why}`, status);
 }
 
 /** The subject and text to send: stored, or (a receipt born in SQL, first claim) rendered and stored now. */
