@@ -90,7 +90,7 @@ export function EmailPage({ overview, csrf, retried }: EmailPageProps) {
 function MessageRow({ message: m, csrf }: { message: EmailMessageView; csrf: string }) {
   return (
     <tr data-testid={`email-${m.id}`} data-status={m.status}>
-      <td class="small">{formatDate(m.createdAt)}</td>
+      <td class="small when">{formatDate(m.createdAt)}</td>
       <td class="small">{PURPOSE[m.purpose]}</td>
       <td class="small">{m.to}</td>
       <td>
@@ -101,7 +101,7 @@ function MessageRow({ message: m, csrf }: { message: EmailMessageView; csrf: str
       </td>
       <td>{m.attempts}</td>
       <td class="small error-text">{m.lastError ?? "—"}</td>
-      <td class="small">{m.sentAt ? formatDate(m.sentAt) : "—"}</td>
+      <td class="small when">{m.sentAt ? formatDate(m.sentAt) : "—"}</td>
       <td>
         {m.status === "failed" && (
           <form method="post" action="/admin/email/retry" class="inline">

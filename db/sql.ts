@@ -8,6 +8,10 @@ import { type SQL, sql } from "drizzle-orm";
 /** A JS time as a `timestamptz` parameter. */
 export const at = (time: Date): SQL => sql`${time.toISOString()}::timestamptz`;
 
+/** A timestamptz as ISO-8601 UTC text, as `Date.prototype.toISOString` spells it. */
+export const isoUtc = (t: SQL): SQL =>
+  sql`to_char(${t} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 /** A `timestamptz` expression read back as epoch milliseconds (float8). */
 export const epochMs = (expression: SQL): SQL =>
   sql`(extract(epoch from ${expression}) * 1000)::float8`;

@@ -109,8 +109,15 @@ forEachDatabase("email outbox - every outcome of the worker's contract", async (
       assert.equal((await round(app)).retried, 1);
       let m = await detail(app, id);
       assert.equal(m.status, "pending");
-      assert.equal(m.lastError, "HTTP 502 provider_unavailable");
+      assert.equal(
+        m.lastError,
+        "HTTP 502 provider_unavailable: the email API behind the worker is unavailable",
+      );
       assert.equal(m.nextAttemptAt, new Date(T0 + 10_000).toISOString());
+      assert.equal(
+        (await emailOverview(app.deps.email.admin)).problem?.kind,
+        "provider_unavailable",
+      );
       assert.equal((await round(app)).claimed, 0, "not due before its time");
       clock.advance(10_000);
       assert.equal((await round(app)).retried, 1);
@@ -145,7 +152,10 @@ forEachDatabase("email outbox - every outcome of the worker's contract", async (
       assert.equal((await round(app)).retried, 1);
       const m = await detail(app, id);
       assert.equal(m.status, "pending");
-      assert.match(m.lastError ?? "", /^timeout after \d+ ms$/);
+      assert.match(
+        m.lastError ?? "",
+        /^timeout after \d+ ms: the email worker cannot be reached$/,
+      );
       clock.advance(10_000);
       assert.equal((await round(app)).sent, 1);
     } finally {
@@ -166,14 +176,22 @@ forEachDatabase("email outbox - every outcome of the worker's contract", async (
       assert.equal((await round(app)).retried, 1);
       const m = await detail(app, id);
       assert.equal(m.status, "pending");
-      assert.match(m.lastError ?? "", /^network: /);
+      assert.equal(m.lastError, "network: ECONNREFUSED: the email worker cannot be reached");
       assert.equal(m.lastStatus, null);
+      // The page says why all mail waits, until an attempt goes through.
+      const problem = (await emailOverview(app.deps.email.admin)).problem;
+      assert.equal(problem?.kind, "worker_unreachable");
+      assert.match(
+        problem!.message,
+        /^The email worker cannot be reached at EMAIL_WORKER_URL \(no answer: network: ECONNREFUSED\)\. /,
+      );
     } finally {
       sender.worker = original;
     }
     clock.advance(10_000);
     assert.equal((await round(app)).sent, 1);
     assert.equal((await detail(app, id)).status, "sent");
+    assert.equal((await emailOverview(app.deps.email.admin)).problem, null, "cleared by a send");
   });
 
   await t.step("401 unauthorized → slowly again; the page says keys differ", async () => {

@@ -158,6 +158,14 @@ Deno.test({
       assert.equal(await page.getByTestId(`email-${id}`).getAttribute("data-status"), "sent");
       assert.equal(await page.getByTestId("queue-sent").textContent(), "1");
       await shot(page, "email-sent");
+
+      // On a phone the page keeps to the screen: the table scrolls inside its panel.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.reload();
+      assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390);
+      const panel = page.locator("section.panel:has(> table)");
+      assert.ok(await panel.evaluate((e) => e.scrollWidth > e.clientWidth), "the table scrolls");
+      await shot(page, "email-phone");
     } finally {
       await browser.close();
     }

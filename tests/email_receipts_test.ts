@@ -2,7 +2,9 @@
  * Receipts (issue 14 §3): when a session ends, its customer (when they have an
  * email address) is mailed one receipt, `receipt-<transactionPk>`, however
  * often Transaction.End arrives: charger name, start, end, duration, kWh with
- * three decimals. Queued in the meter-values statement, sent to a fake email
+ * three decimals. Queued in the meter-values statement, or by the
+ * reconciliation sweep when it is the one that ends the session (its
+ * Transaction.End was lost), whichever comes first; sent to a fake email
  * worker over real HTTP.
  */
 import assert from "node:assert/strict";
@@ -18,7 +20,7 @@ import {
   type TestApp,
   uniqueId,
 } from "./_support/app.ts";
-import { reading } from "./_support/billing.ts";
+import { type BillingRig, reading, startBillingRig } from "./_support/billing.ts";
 import { EMAIL_KEY, startFakeEmailWorker } from "./_support/email_worker.ts";
 
 const T0 = Date.parse("2026-11-29T11:00:00Z");
@@ -134,6 +136,132 @@ forEachDatabase(
       assert.equal(await reading(app, tx, new Date(T0 + 1_000), "1000", "Transaction.Begin"), 200);
       assert.equal(await reading(app, tx, new Date(T0 + 120_000), "2000", "Transaction.End"), 200);
       assert.deepEqual(await receipts(), ["receipt-8800001"]);
+    });
+  },
+);
+
+/** A stopped transaction in the fake SteVe, started at T0. */
+function steveStopped(
+  rig: BillingRig,
+  tx: { pk: number; box: string },
+  idTag: string,
+  values: { start: string; stop: string; stoppedAt: Date },
+) {
+  rig.steve.addTransaction({
+    id: tx.pk,
+    chargeBoxId: tx.box,
+    connectorId: 1,
+    ocppIdTag: idTag,
+    startTimestamp: new Date(T0).toISOString(),
+    startValue: values.start,
+    stopTimestamp: values.stoppedAt.toISOString(),
+    stopValue: values.stop,
+  });
+}
+
+forEachDatabase(
+  "email receipts - the sweep ends a session: its receipt, once, whichever end comes first",
+  async (t, db) => {
+    const clock = new ManualClock(T0 + 3 * 3_600_000);
+    await using fake = startFakeEmailWorker();
+    await using rig = await startBillingRig({
+      db,
+      clock,
+      env: { EMAIL_WORKER_URL: fake.origin, EMAIL_WORKER_HMAC_KEY: EMAIL_KEY },
+    });
+    const app = rig.app;
+    const { idTag } = await customerWithTag(app, { name: "Sam Sweep", email: "sam@example.test" });
+    const receiptsOf = async (pk: number) =>
+      (await db.rows<{ data_json: string }>(
+        sql`select data_json from email_messages where id = ${`receipt-${pk}`}`,
+      )).map((r) => JSON.parse(r.data_json));
+    const drain = async () => {
+      while ((await sendEmailRound(app.deps.email.sender)).claimed > 0) { /* drain */ }
+    };
+
+    await t.step(
+      "the hook's End was lost: the sweep's end mails it, with SteVe's kWh",
+      async () => {
+        const { tx, box } = await session(app, idTag, 8_800_101, "Sweep bay");
+        steveStopped(rig, tx, idTag, {
+          start: "1000",
+          stop: "13345.678",
+          stoppedAt: new Date(T0 + 5_401_000),
+        });
+        await app.deps.billing.sweepNow("test");
+        assert.deepEqual(await receiptsOf(tx.pk), [{
+          transactionPk: tx.pk,
+          chargeBoxId: box,
+          chargerName: "Sweep bay",
+          customerName: "Sam Sweep",
+          startedAt: new Date(T0 + 1_000).toISOString(),
+          endedAt: new Date(T0 + 5_401_000).toISOString(),
+          kwh: "12.346",
+        }]);
+        // The End arrives after all, and the sweep runs again: nothing more.
+        assert.equal(
+          await reading(app, tx, new Date(T0 + 5_401_000), "13345.678", "Transaction.End"),
+          200,
+        );
+        await app.deps.billing.sweepNow("test");
+        assert.equal((await receiptsOf(tx.pk)).length, 1);
+        await drain();
+        const sent = fake.received.filter((r) => r.body.id === `receipt-${tx.pk}`);
+        assert.equal(sent.length, 1);
+        assert.equal(sent[0].body.to, "sam@example.test");
+        assert.equal(sent[0].body.subject, `Charging receipt: 12.346 kWh at Sweep bay (${box})`);
+        assert.match(sent[0].body.text, /^Duration: 1 h 30 min$/m);
+      },
+    );
+
+    await t.step("a session only SteVe saw: the sweep creates, ends and receipts it", async () => {
+      const tx = { pk: 8_800_102, box: uniqueId("CB") };
+      steveStopped(rig, tx, idTag, { start: "0", stop: "2500", stoppedAt: new Date(T0 + 600_000) });
+      await app.deps.billing.sweepNow("test");
+      const [receipt] = await receiptsOf(tx.pk);
+      assert.equal(receipt.kwh, "2.500");
+      assert.equal(receipt.chargerName, null);
+      assert.equal(receipt.endedAt, new Date(T0 + 600_000).toISOString());
+    });
+
+    await t.step("the hook's End came first: the sweep adds no second receipt", async () => {
+      const { tx } = await session(app, idTag, 8_800_103, "Hook bay");
+      assert.equal(await reading(app, tx, new Date(T0 + 120_000), "6000", "Transaction.End"), 200);
+      // SteVe's stop register is higher (a lost last sample): backfilled, not receipted again.
+      steveStopped(rig, tx, idTag, {
+        start: "1000",
+        stop: "6500",
+        stoppedAt: new Date(T0 + 120_000),
+      });
+      await app.deps.billing.sweepNow("test");
+      const receipts = await receiptsOf(tx.pk);
+      assert.equal(receipts.length, 1);
+      assert.equal(receipts[0].kwh, "5.000", "as the hook queued it");
+    });
+
+    await t.step("the hook's End and the sweep at the same moment: one receipt each", async () => {
+      const sessions = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => session(app, idTag, 8_800_110 + i, "Race bay")),
+      );
+      for (const { tx } of sessions) {
+        steveStopped(rig, tx, idTag, {
+          start: "1000",
+          stop: "9000",
+          stoppedAt: new Date(T0 + 900_000),
+        });
+      }
+      await Promise.all(sessions.flatMap(({ tx }) => [
+        reading(app, tx, new Date(T0 + 900_000), "9000", "Transaction.End"),
+        app.deps.billing.sweepNow("test", tx.pk),
+      ]));
+      for (const { tx } of sessions) {
+        const receipts = await receiptsOf(tx.pk);
+        assert.equal(receipts.length, 1);
+        assert.equal(receipts[0].kwh, "8.000");
+      }
+      await drain();
+      const ids = fake.received.map((r) => r.body.id);
+      assert.equal(new Set(ids).size, ids.length, "every receipt mailed once");
     });
   },
 );

@@ -5,7 +5,7 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
-import { at, epochMs, toDate } from "../sql.ts";
+import { at, epochMs, isoUtc, toDate } from "../sql.ts";
 
 /** What a message is for (the table's check constraint says the same). */
 export type EmailPurpose = "sign_in" | "receipt" | "alert";
@@ -36,6 +36,53 @@ export async function insertEmailMessage(
       'pending', 0, ${at(args.now)}, ${at(args.now)})
     on conflict (id) do nothing
     returning 1`);
+  return rows.length === 1;
+}
+
+/**
+ * The one way a receipt is queued (issue 14 §3), whichever write ends the
+ * session first: the meter-values statement (db/queries/sessions.ts) or the
+ * reconciliation sweep ({@link queueReceipt}). An `insert … select` of the
+ * receipt (`receipt-<transactionPk>`, data only: lib/email/receipt.ts renders
+ * it) of each session in `ended` whose customer has an email address.
+ * `ended` is a relation with the columns `transaction_pk`, `charge_box_id`,
+ * `charger_name`, `customer_id`, `customer_name`, `started_ts`, `ended_ts`
+ * (timestamptz) and `energy_mwh`; the deterministic id makes a repeat a no-op.
+ */
+export function receiptInsert(ended: SQL, now: Date): SQL {
+  return sql`
+    insert into email_messages (id, purpose, to_address, data_json, status, attempts,
+      next_attempt_at, created_at)
+    select 'receipt-' || u.transaction_pk, 'receipt', c.email, json_build_object(
+        'transactionPk', u.transaction_pk, 'chargeBoxId', u.charge_box_id,
+        'chargerName', u.charger_name, 'customerName', u.customer_name,
+        'startedAt', ${isoUtc(sql`u.started_ts`)}, 'endedAt', ${isoUtc(sql`u.ended_ts`)},
+        'kwh', to_char(round(u.energy_mwh / 1000000.0, 3), 'FM999999999990.000'))::text,
+      'pending', 0, ${at(now)}, ${at(now)}
+    from ${ended} u join customers c on c.id = u.customer_id
+    where c.email is not null
+    on conflict (id) do nothing
+    returning 1`;
+}
+
+/**
+ * Queues the receipt of ended session `transactionPk` (the sweep, on the
+ * transaction that ended it), as {@link receiptInsert}. True when queued; false
+ * when it was already, the session is not ended, or its customer has no address.
+ */
+export async function queueReceipt(
+  db: Executor,
+  args: { transactionPk: number; now: Date },
+): Promise<boolean> {
+  const rows = await db.rows(receiptInsert(
+    sql`(select s.transaction_pk, s.charge_box_id, s.customer_id, s.energy_mwh,
+        s.started_at as started_ts, s.ended_at as ended_ts,
+        (select name from chargers where charge_box_id = s.charge_box_id) as charger_name,
+        (select name from customers where id = s.customer_id) as customer_name
+      from live_sessions s where s.transaction_pk = ${args.transactionPk}
+        and s.ended_at is not null)`,
+    args.now,
+  ));
   return rows.length === 1;
 }
 

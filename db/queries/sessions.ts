@@ -1,7 +1,8 @@
 /** Meter samples, live sessions, and the pending starts that give a session its tag. */
 import { type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
-import { at, epochMs, toDate } from "../sql.ts";
+import { at, epochMs, isoUtc, toDate } from "../sql.ts";
+import { receiptInsert } from "./email_messages.ts";
 
 /** How long a StartTransaction pre-authorize waits for its transaction's first reading. */
 export const PENDING_START_WINDOW_MINUTES = 10;
@@ -147,7 +148,8 @@ export async function recordMeterReading(
  *   the write that inserts the session, `session.ended` by the one write
  *   that sets its `ended_at` (a repeated Transaction.End queues nothing).
  * - So is the customer's receipt mail (`receipt-<transactionPk>`), by that
- *   same write, when the session's customer has an email address.
+ *   same write, when the session's customer has an email address
+ *   (`receiptInsert`, the builder the reconciliation sweep uses too).
  * - The latest register only moves to a reading that is neither older nor
  *   lower; the start register is the Transaction.Begin reading once one
  *   arrives, else the first usable reading received; energy never decreases.
@@ -308,28 +310,13 @@ export async function recordMeterReadings(
       order by b.transaction_pk, b.ord, p.id
       returning 1
     ), receipted as (
-      -- The customer's receipt (lib/email/receipt.ts renders it), queued by the one write
-      -- that ended the session; the deterministic id makes any repeat a no-op besides.
-      insert into email_messages (id, purpose, to_address, data_json, status, attempts,
-        next_attempt_at, created_at)
-      select 'receipt-' || u.transaction_pk, 'receipt', c.email, json_build_object(
-          'transactionPk', u.transaction_pk, 'chargeBoxId', u.charge_box_id,
-          'chargerName', u.charger_name, 'customerName', u.customer_name,
-          'startedAt', ${isoUtc(sql`u.started_ts`)}, 'endedAt', ${isoUtc(sql`u.ended_ts`)},
-          'kwh', to_char(round(u.energy_mwh / 1000000.0, 3), 'FM999999999990.000'))::text,
-        'pending', 0, ${now}, ${now}
-      from upserted u join customers c on c.id = u.customer_id
-      where u.ended_version = u.version and c.email is not null
-      on conflict (id) do nothing
-      returning 1
+      -- The customer's receipt, queued by the one write that ended the session.
+      ${receiptInsert(sql`(select * from upserted where ended_version = version)`, args.now)}
     )
     select * from upserted`);
   const byPk = new Map(rows.map((r) => [Number(r.transaction_pk), toSession(r)]));
   return args.calls.map((c) => byPk.get(c.reading.transactionPk) ?? null);
 }
-
-/** A timestamptz as ISO-8601 UTC text, as `Date.prototype.toISOString` spells it. */
-const isoUtc = (t: SQL) => sql`to_char(${t} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * Lago `transaction_id` prefix of a reading's usage event; the energy after

@@ -15,6 +15,7 @@ import {
   type StoppedTransaction,
   type SweepRun,
 } from "../../db/queries/billing.ts";
+import { queueReceipt } from "../../db/queries/email_messages.ts";
 import type { Clock } from "../clock.ts";
 import { queueSessionEvents } from "../partner_deliveries/outbox.ts";
 import { errorSummary, type Logger } from "../logging.ts";
@@ -108,13 +109,15 @@ export async function runSweep(
         const result = await deps.db.transaction(async (db) => {
           const now = deps.clock.now();
           const done = await backfillFromSteve(db, { tx, now });
-          // A session this sweep created or ended is announced with the change, once.
+          // A session this sweep created or ended is announced with the change, once;
+          // one it ended gets its receipt as the hook's Transaction.End would have.
           await queueSessionEvents(db, {
             session: done.session,
             started: done.created,
             ended: done.ended,
             now,
           });
+          if (done.ended) await queueReceipt(db, { transactionPk: tx.transactionPk, now });
           return done;
         });
         if (result.outcome === "backfilled") backfilledMwh += result.deltaMwh;

@@ -46,6 +46,10 @@ export const REPLAYED_RETRY_MS = 2_000;
 /** The page's words for a 401, by the worker's `error`. */
 export const KEYS_DIFFER = "the worker refuses our signature: keys differ";
 export const CLOCK_SKEW = "the worker refuses our signature: clock skew";
+/** The page's words when no answer came (network error, timeout). */
+export const WORKER_UNREACHABLE = "the email worker cannot be reached";
+/** The page's words for the worker's 502: it is up, the email API behind it is not. */
+export const PROVIDER_UNAVAILABLE = "the email API behind the worker is unavailable";
 
 export interface EmailSenderDeps {
   db: Database;
@@ -60,6 +64,18 @@ export interface EmailSenderDeps {
   leaseMs: number;
   batchLimit?: number;
   random?: () => number;
+  /**
+   * The backoff of attempts that go again (timeouts, network errors, 5xx);
+   * default {@link RETRY_BASE_MS} doubling to {@link RETRY_MAX_MS}. Tests of
+   * a worker coming back shorten it rather than wait ten seconds.
+   */
+  retry?: RetryPolicy;
+}
+
+/** Exponential backoff: `baseMs` doubling per failed attempt, at most `maxMs`. */
+export interface RetryPolicy {
+  baseMs: number;
+  maxMs: number;
 }
 
 export interface EmailRound {
@@ -123,7 +139,7 @@ const word = (value: unknown) =>
  */
 export function emailOutcomeOf(
   result: SendResult,
-  args: { attemptsMade: number; now: Date; random?: () => number },
+  args: { attemptsMade: number; now: Date; random?: () => number; retry?: RetryPolicy },
 ): { outcome: EmailSettlement; httpStatus: number | null } {
   const later = (ms: number) =>
     new Date(args.now.getTime() + jittered(ms, RETRY_JITTER, args.random));
@@ -134,8 +150,8 @@ export function emailOutcomeOf(
       nextAttemptAt: later(
         waitMs ?? exponentialBackoffMs({
           attempts: args.attemptsMade,
-          baseMs: RETRY_BASE_MS,
-          maxMs: RETRY_MAX_MS,
+          baseMs: args.retry?.baseMs ?? RETRY_BASE_MS,
+          maxMs: args.retry?.maxMs ?? RETRY_MAX_MS,
           jitter: 0,
         }),
       ),
@@ -148,9 +164,9 @@ export function emailOutcomeOf(
   });
   switch (result.kind) {
     case "timeout":
-      return again(`timeout after ${result.ms} ms`, null);
+      return again(`timeout after ${result.ms} ms: ${WORKER_UNREACHABLE}`, null);
     case "network":
-      return again(`network: ${result.error}`, null);
+      return again(`network: ${result.error}: ${WORKER_UNREACHABLE}`, null);
     case "blocked":
       return again(
         `blocked_destination: ${result.detail}; fix EMAIL_WORKER_URL`,
@@ -195,7 +211,8 @@ export function emailOutcomeOf(
     );
   }
   const error = word(answer.error);
-  return again(`HTTP ${status}${error ? ` ${error}` : ""}`, status);
+  const why = status === 502 && error === "provider_unavailable" ? `: ${PROVIDER_UNAVAILABLE}` : "";
+  return again(`HTTP ${status}${error ? ` ${error}` : ""}${why}`, status);
 }
 
 /** The subject and text to send: stored, or (a receipt born in SQL, first claim) rendered and stored now. */
@@ -229,6 +246,7 @@ async function attempt(
     attemptsMade: m.attempts + 1,
     now,
     random: deps.random,
+    retry: deps.retry,
   });
   await settleEmailMessage(deps.db, {
     id: m.id,

@@ -27,7 +27,9 @@ import {
   EMAIL_SEND_TIMEOUT_MS,
   type EmailSenderDeps,
   KEYS_DIFFER,
+  PROVIDER_UNAVAILABLE,
   startEmailSender,
+  WORKER_UNREACHABLE,
 } from "./sender.ts";
 
 /** How many messages the API and the page list at most (the newest; the page puts failed first). */
@@ -129,7 +131,12 @@ function toView(row: EmailListItem): EmailMessageView {
 /** Why mail is not going out, in the page's words; null when nothing stands in its way. */
 export type SenderProblem =
   | { kind: "not_configured"; message: string }
-  | { kind: "keys_differ" | "clock_skew"; message: string; at: string };
+  | {
+    kind: "keys_differ" | "clock_skew" | "worker_unreachable" | "provider_unavailable";
+    message: string;
+    /** The attempt that says so (the newest of all). */
+    at: string;
+  };
 
 /** The queue, the newest messages, and what keeps mail from going out. */
 export interface EmailOverview {
@@ -140,6 +147,47 @@ export interface EmailOverview {
 
 const NOT_CONFIGURED = "EMAIL_WORKER_URL is not set: mail waits here, nothing is lost. " +
   "Set EMAIL_WORKER_URL and EMAIL_WORKER_HMAC_KEY and restart; the waiting mail goes out then.";
+
+const RETRIES_BY_ITSELF = "Mail waits and goes again by itself (10 s, doubling to at most " +
+  "1 hour); each message is sent once when it goes through.";
+
+/** What the newest attempt says stands in the way of all mail, if anything. */
+function attemptProblem(
+  last: { status: number | null; error: string | null; at: Date },
+): SenderProblem | null {
+  const at = last.at.toISOString();
+  const error = last.error ?? "";
+  if (last.status === 401) {
+    const skew = error.includes(CLOCK_SKEW);
+    return {
+      kind: skew ? "clock_skew" : "keys_differ",
+      message: skew
+        ? `${CLOCK_SKEW}: this server's clock and the worker's differ by more than 5 minutes. ` +
+          "Fix the clock (NTP); mail goes again every few minutes meanwhile."
+        : `${KEYS_DIFFER}: EMAIL_WORKER_HMAC_KEY equals neither POLARIS_SECRET_A nor ` +
+          "POLARIS_SECRET_B on the worker. Set them equal; mail goes again every few minutes.",
+      at,
+    };
+  }
+  if (error.includes(WORKER_UNREACHABLE)) {
+    return {
+      kind: "worker_unreachable",
+      message: `${WORKER_UNREACHABLE} at EMAIL_WORKER_URL (no answer: ` +
+        `${error.replace(`: ${WORKER_UNREACHABLE}`, "")}). Check that it runs and that ` +
+        `EMAIL_WORKER_URL points at it. ${RETRIES_BY_ITSELF}`,
+      at,
+    };
+  }
+  if (error.includes(PROVIDER_UNAVAILABLE)) {
+    return {
+      kind: "provider_unavailable",
+      message: `${PROVIDER_UNAVAILABLE}: the worker answers 502 (the provider failed, timed ` +
+        `out or cannot be reached; see the worker's log). ${RETRIES_BY_ITSELF}`,
+      at,
+    };
+  }
+  return null;
+}
 
 /** What `GET /api/admin/email` answers (`problem` aside) and the page shows. */
 export async function emailOverview(
@@ -154,18 +202,9 @@ export async function emailOverview(
   let problem: SenderProblem | null = null;
   const last = summary.lastAttempt;
   if (!deps.workerConfigured) problem = { kind: "not_configured", message: NOT_CONFIGURED };
-  else if (last?.status === 401) {
-    const skew = last.error?.includes(CLOCK_SKEW) ?? false;
-    problem = {
-      kind: skew ? "clock_skew" : "keys_differ",
-      message: skew
-        ? `${CLOCK_SKEW}: this server's clock and the worker's differ by more than 5 minutes. ` +
-          "Fix the clock (NTP); mail goes again every few minutes meanwhile."
-        : `${KEYS_DIFFER}: EMAIL_WORKER_HMAC_KEY equals neither POLARIS_SECRET_A nor ` +
-          "POLARIS_SECRET_B on the worker. Set them equal; mail goes again every few minutes.",
-      at: last.at.toISOString(),
-    };
-  }
+  else if (last) problem = attemptProblem(last);
+  // The words are shared with lastError (lower case there, mid-sentence); the banner is a sentence.
+  if (problem) problem.message = problem.message[0].toUpperCase() + problem.message.slice(1);
   return {
     queue: { pending: summary.pending, failed: summary.failed, sentLastHour: summary.sentSince },
     messages: rows.map(toView),
