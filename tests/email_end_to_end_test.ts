@@ -3,14 +3,22 @@
  * sender, the real email worker in workerd (miniflare) and the fake email
  * API behind it. A receipt goes out once when Transaction.End arrives twice;
  * while the worker is down mail waits with its reason on the page, and when
- * it is back every message is delivered exactly once.
+ * it is back every message is delivered exactly once; a 401 storm mails each
+ * operator once, not again while it goes on.
  */
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { queueEmail } from "../lib/email/outbox.ts";
 import { forEachDatabase } from "./_support/db.ts";
-import { createCharger, jsonOf, preAuthorize, startTestApp, uniqueId } from "./_support/app.ts";
+import {
+  createCharger,
+  jsonOf,
+  preAuthorize,
+  signedPost,
+  startTestApp,
+  uniqueId,
+} from "./_support/app.ts";
 import { reading } from "./_support/billing.ts";
 import { loggedInAdmin } from "./_support/admin_web.ts";
 import { EMAIL_FROM, startEmailWorkerRig, until } from "./_support/real_email_worker.ts";
@@ -164,6 +172,61 @@ forEachDatabase("email end to end - app, worker in workerd, email API", async (t
       },
     );
   } finally {
+    await stopSender();
+  }
+}, { kinds: ["postgres"] });
+
+forEachDatabase("email end to end - a 401 storm mails each operator once", async (_t, db) => {
+  await using worker = await startEmailWorkerRig({ secretA: KEY });
+  await using app = await startTestApp({
+    db,
+    env: {
+      EMAIL_WORKER_URL: worker.url,
+      EMAIL_WORKER_HMAC_KEY: KEY,
+      ALERT_EMAIL: "ops@example.test, oncall@example.test",
+    },
+  });
+  // The sender and the alert rounds as main.ts runs them, only more often.
+  const stopSender = app.deps.email.start({ idleMs: 50 });
+  const stopAlerts = app.deps.alerts.start({ everyMs: 100 });
+  const storm = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const res = await signedPost(
+        `${app.url}/api/ocpp/pre-authorize`,
+        "not-the-preauth-key-0123456789abcdef01234",
+        '{"idTag":"TEST","chargeBoxId":"TEST","connectorId":1,"isStartTx":false,"ts":0}',
+      );
+      assert.equal(res.status, 401);
+      await res.body?.cancel();
+    }
+  };
+  const alertMails = () => worker.api.mails.filter((m) => m.idempotencyKey?.startsWith("alert-"));
+  try {
+    await storm(12);
+    await until("one alert mail per operator", () => alertMails().length === 2);
+    assert.deepEqual(alertMails().map((m) => m.to).sort(), [
+      "oncall@example.test",
+      "ops@example.test",
+    ]);
+    for (const mail of alertMails()) {
+      assert.match(mail.subject, /PreAuthorize refusing calls \(401\), mostly mismatch/);
+      assert.equal(mail.from, EMAIL_FROM);
+    }
+    // The storm goes on within the hour: counted, not mailed again.
+    await storm(12);
+    await until("the second wave to be counted", async () => {
+      const [{ n }] = await db.rows<{ n: number }>(sql`
+        select coalesce(sum(count), 0)::int as n from hook_outcome_buckets
+        where outcome = 'unauthorized:mismatch'`);
+      return n >= 24;
+    });
+    await new Promise((r) => setTimeout(r, 500)); // several alert rounds and sender rounds
+    assert.equal(alertMails().length, 2, "no second mail within the hour");
+    const [{ queued }] = await db.rows<{ queued: number }>(sql`
+      select count(*)::int as queued from email_messages where purpose = 'alert'`);
+    assert.equal(queued, 2);
+  } finally {
+    await stopAlerts();
     await stopSender();
   }
 }, { kinds: ["postgres"] });
