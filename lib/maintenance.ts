@@ -2,7 +2,11 @@
  * Background upkeep: prune finished scan-pairs and stale pending starts (the
  * hot statements are indexed around them, but disk is not free), old failed
  * logins, expired admin/customer sessions and settled partner deliveries past
- * their retention, and pick up flag changes made by other instances.
+ * their retention, the shared state of several instances (rate-limit
+ * counters, lapsed stream leases, scheduled-run claims, large bus payloads),
+ * and pick up flag changes made by other instances. The prune runs once per
+ * slot across instances (lib/scheduled_runs.ts); the flag refresh runs on
+ * each, since each keeps its own copy.
  */
 import type { Database } from "../db/client.ts";
 import { pruneExpiredSessions, pruneLoginFailures } from "../db/queries/admins.ts";
@@ -10,11 +14,17 @@ import { pruneSettledDeliveries } from "../db/queries/partner_deliveries.ts";
 import { listPartners } from "../db/queries/partners.ts";
 import { pruneFinishedPairs } from "../db/queries/scan_pairs.ts";
 import { pruneStalePendingStarts } from "../db/queries/sessions.ts";
+import { pruneBusPayloads } from "../db/queries/bus_payloads.ts";
+import { pruneRateLimitCounters } from "../db/queries/rate_limits.ts";
+import { pruneScheduledRuns } from "../db/queries/scheduled_runs.ts";
+import { pruneStreamLeases } from "../db/queries/stream_leases.ts";
 import { LOGIN_FAILURE_WINDOW_MS } from "./admin_accounts.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { FeatureFlags } from "./flags.ts";
 import { errorSummary, logger } from "./logging.ts";
+import { MAX_RATE_WINDOW_MS } from "./rate_limit.ts";
+import { intervalSlot, runOncePerSlot, SCHEDULED_RUN_RETENTION_MS } from "./scheduled_runs.ts";
 
 export const FLAG_REFRESH_MS = 5_000;
 export const PRUNE_EVERY_MS = 10 * 60 * 1000;
@@ -23,6 +33,8 @@ export const FINISHED_PAIR_RETENTION_MS = 24 * 3600 * 1000;
 export const PENDING_START_RETENTION_MS = 3600 * 1000;
 /** Partner deliveries deleted per statement: each statement's locks are few and brief. */
 export const DELIVERY_PRUNE_BATCH = 1000;
+/** Payloads too large for a NOTIFY are read by the other instances within moments; kept an hour. */
+export const BUS_PAYLOAD_RETENTION_MS = 3600 * 1000;
 
 export interface MaintenanceDeps {
   db: Database;
@@ -42,6 +54,10 @@ export async function pruneOnce(deps: MaintenanceDeps): Promise<void> {
   );
   await pruneLoginFailures(deps.db, new Date(now - LOGIN_FAILURE_WINDOW_MS));
   await pruneExpiredSessions(deps.db, new Date(now));
+  await pruneRateLimitCounters(deps.db, new Date(now - 2 * MAX_RATE_WINDOW_MS));
+  await pruneStreamLeases(deps.db, new Date(now));
+  await pruneScheduledRuns(deps.db, new Date(now - SCHEDULED_RUN_RETENTION_MS));
+  await pruneBusPayloads(deps.db, new Date(now - BUS_PAYLOAD_RETENTION_MS));
   const partnerDeliveries = await prunePartnerDeliveries(
     deps.db,
     new Date(now - deps.config.partnerDeliveriesRetentionDays * 24 * 3600 * 1000),
@@ -75,8 +91,10 @@ async function prunePartnerDeliveries(db: Database, before: Date): Promise<numbe
 
 /** Starts the timers; the returned function stops them. */
 export function startMaintenance(
-  deps: MaintenanceDeps & { flags: FeatureFlags },
+  deps: MaintenanceDeps & { flags: FeatureFlags; instanceId: string },
+  options: { pruneEveryMs?: number } = {},
 ): () => void {
+  const pruneEveryMs = options.pruneEveryMs ?? PRUNE_EVERY_MS;
   const log = logger("maintenance");
   const flagTimer = setInterval(() => {
     deps.flags.refresh(deps.db).catch((error) =>
@@ -84,8 +102,10 @@ export function startMaintenance(
     );
   }, FLAG_REFRESH_MS);
   const pruneTimer = setInterval(() => {
-    pruneOnce(deps).catch((error) => log.warn("prune failed", { error: errorSummary(error) }));
-  }, PRUNE_EVERY_MS);
+    const slot = intervalSlot(deps.clock.now(), pruneEveryMs);
+    runOncePerSlot(deps, { job: "maintenance.prune", slot }, () => pruneOnce(deps))
+      .catch((error) => log.warn("prune failed", { error: errorSummary(error) }));
+  }, pruneEveryMs);
   return () => {
     clearInterval(flagTimer);
     clearInterval(pruneTimer);
