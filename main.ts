@@ -121,6 +121,7 @@ const firstAdmin = await prepareFirstAdmin(
   { db, clock: deps.clock, publicBaseUrl: config.publicBaseUrl },
   { email: config.adminEmail, password: config.adminPassword },
 );
+onStop("event bus", await deps.bus.start());
 onStop("maintenance", startMaintenance(deps));
 onStop("billing", deps.billing.start());
 onStop("partner deliveries", deps.partnerDeliveries.start());

@@ -16,6 +16,7 @@ import { ChargerRegistry } from "./lib/chargers.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
 import type { Config } from "./lib/config.ts";
 import { createEventBus, type EventBus } from "./lib/event_bus.ts";
+import { createPgEventBus } from "./lib/pg_event_bus.ts";
 import { FeatureFlags } from "./lib/flags.ts";
 import { HookStats } from "./lib/hook_stats.ts";
 import { StreamCounter } from "./lib/live_streams.ts";
@@ -44,15 +45,22 @@ export async function buildDeps(options: BuildDepsOptions): Promise<AppDeps> {
     "pre-authorize": options.config.preAuthEnabled,
   });
   await flags.refresh(options.db);
-  const bus = options.bus ?? createEventBus({
-    onListenerError: (topic, error) =>
-      busLog.error("event listener failed", {
-        topic,
-        error: errorSummary(error),
-      }),
-  });
   const instanceId = `${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const hookStats = new HookStats(clock);
+  const onListenerError = (topic: string, error: unknown) =>
+    busLog.error("event listener failed", { topic, error: errorSummary(error) });
+  // On PostgreSQL every instance hears every event (LISTEN/NOTIFY); PGlite is one process.
+  const bus = options.bus ??
+    (options.config.databaseUrl && options.db.driver !== "pglite"
+      ? createPgEventBus({
+        url: options.config.databaseUrl,
+        db: options.db,
+        clock,
+        instanceId,
+        log: busLog,
+        onListenerError,
+      })
+      : createEventBus({ onListenerError }));
   return {
     config: options.config,
     db: options.db,
@@ -84,11 +92,19 @@ export async function buildDeps(options: BuildDepsOptions): Promise<AppDeps> {
     hookStats,
     chargers: new ChargerRegistry(clock),
     scanPairRateLimiter: createRateLimiter({
+      db: options.db,
+      name: "scan-pair",
       limit: options.config.scanPairRatePerMinute,
       windowMs: 60_000,
       clock,
     }),
-    streams: new StreamCounter(options.config.sseStreamsPerLogin),
+    streams: new StreamCounter({
+      db: options.db,
+      clock,
+      instanceId,
+      limit: options.config.sseStreamsPerLogin,
+    }),
+    instanceId,
     subtle: options.subtle,
     sseHeartbeatMs: options.sseHeartbeatMs,
   };

@@ -556,3 +556,59 @@ export const alerts = pgTable("alerts", {
   /** JSON: what the cause looked like when raised (counts, names), for the page and mails. */
   detail: text("detail").notNull(),
 });
+
+/**
+ * Shared rate limits (lib/rate_limit.ts): hits per key per fixed window. The
+ * limiter weighs the previous window's count into the current one (a sliding
+ * window estimate), so each key has at most two live rows; maintenance deletes
+ * older windows.
+ */
+export const rateLimitCounters = pgTable("rate_limit_counters", {
+  /** `<limiter>:<sha256 of the client key>`: no address or email is stored. */
+  key: text("key").notNull(),
+  windowStart: ts("window_start").notNull(),
+  hits: integer("hits").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.key, t.windowStart] }),
+  index("rate_limit_counters_window_idx").on(t.windowStart),
+]);
+
+/**
+ * Open SSE streams of every instance, per login (`SSE_STREAMS_PER_LOGIN`,
+ * lib/live_streams.ts). The owning instance renews its leases while they are
+ * open; a crashed instance's leases lapse by `expires_at`.
+ */
+export const streamLeases = pgTable("stream_leases", {
+  id: text("id").primaryKey(),
+  loginKey: text("login_key").notNull(),
+  instanceId: text("instance_id").notNull(),
+  expiresAt: ts("expires_at").notNull(),
+}, (t) => [
+  index("stream_leases_login_idx").on(t.loginKey, t.expiresAt),
+  index("stream_leases_instance_idx").on(t.instanceId),
+]);
+
+/**
+ * One row per run of a scheduled job and schedule slot (lib/scheduled_runs.ts):
+ * the instance whose insert lands runs it; the others skip that slot.
+ */
+export const scheduledRuns = pgTable("scheduled_runs", {
+  job: text("job").notNull(),
+  slot: text("slot").notNull(),
+  instanceId: text("instance_id").notNull(),
+  claimedAt: ts("claimed_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.job, t.slot] }),
+  index("scheduled_runs_claimed_idx").on(t.claimedAt),
+]);
+
+/**
+ * Events too large for one NOTIFY (8000 bytes): the payload is kept here and
+ * the notification carries its id (lib/pg_event_bus.ts). Pruned by maintenance.
+ */
+export const busPayloads = pgTable("bus_payloads", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  topic: text("topic").notNull(),
+  payload: text("payload").notNull(),
+  createdAt: ts("created_at").notNull(),
+}, (t) => [index("bus_payloads_created_idx").on(t.createdAt)]);

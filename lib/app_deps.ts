@@ -23,6 +23,7 @@ import type { AdminNavCounts } from "./http/admin_nav.ts";
 export interface AppDeps {
   config: Config;
   db: Database;
+  /** In process on PGlite; across instances over LISTEN/NOTIFY on PostgreSQL (lib/pg_event_bus.ts). */
   bus: EventBus;
   clock: Clock;
   flags: FeatureFlags;
@@ -37,8 +38,10 @@ export interface AppDeps {
   email: Email;
   /** Operator alerts: the evaluation rounds and what they read (lib/alerts/). */
   alerts: Alerts;
-  /** Open SSE streams per login (`SSE_STREAMS_PER_LOGIN`). */
+  /** Open SSE streams per login (`SSE_STREAMS_PER_LOGIN`), across instances. */
   streams: StreamCounter;
+  /** This process among the instances sharing the database (leases, claims, bus echoes). */
+  instanceId: string;
   /** Replaces `crypto.subtle` for HMAC verification (fault tests only). */
   subtle?: HmacSubtle;
   sseHeartbeatMs?: number;

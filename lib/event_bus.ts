@@ -3,8 +3,9 @@
  *
  * `publish` never throws into a request: each listener runs isolated, and a
  * failing one is reported, not propagated. Publishers only see
- * {@link EventPublisher}, so a cross-process transport (PostgreSQL
- * LISTEN/NOTIFY, NATS, …) can be added behind the same interface later.
+ * {@link EventPublisher}; with `DATABASE_URL` set, lib/pg_event_bus.ts wraps
+ * this bus and carries every event to the other instances over PostgreSQL
+ * LISTEN/NOTIFY behind the same interface.
  */
 
 /** `scan.intercepted`: a pre-authorize stole an armed scan-pair. */
@@ -56,6 +57,14 @@ export interface EventBus extends EventPublisher {
   subscribe<K extends Topic>(topic: K, listener: Listener<K>): Unsubscribe;
   /** Live subscriptions on a topic (tests check streams do not leak them). */
   listenerCount(topic: Topic): number;
+  /**
+   * Runs `fn` whenever events from other instances may have been missed (the
+   * listening connection was lost and is back): a stream then re-sends its
+   * snapshot. The in-process bus misses nothing and never calls it.
+   */
+  onResync(fn: () => void): Unsubscribe;
+  /** Connects the transport (in process: nothing to do); the returned function disconnects it. */
+  start(): Promise<() => Promise<void>>;
 }
 
 export interface EventBusOptions {
@@ -98,5 +107,7 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
     listenerCount(topic) {
       return listeners.get(topic)?.size ?? 0;
     },
+    onResync: () => () => {},
+    start: () => Promise.resolve(() => Promise.resolve()),
   };
 }

@@ -4,7 +4,11 @@
  * logins, expired admin/customer sessions, sign-in links past their window
  * and life, settled partner deliveries past their retention, hook outcome
  * buckets past 48 hours and hook key reports of instances gone without a
- * clean stop, and pick up flag changes made by other instances.
+ * clean stop, the shared state of several instances (rate-limit counters,
+ * lapsed stream leases, scheduled-run claims, large bus payloads), and pick
+ * up flag changes made by other instances. The prune runs once per slot
+ * across instances (lib/scheduled_runs.ts); the flag refresh runs on each,
+ * since each keeps its own copy.
  */
 import type { Database } from "../db/client.ts";
 import { pruneExpiredSessions, pruneLoginFailures } from "../db/queries/admins.ts";
@@ -14,12 +18,18 @@ import { pruneHookKeyReports, pruneOutcomeBuckets } from "../db/queries/hook_out
 import { pruneFinishedPairs } from "../db/queries/scan_pairs.ts";
 import { pruneStalePendingStarts } from "../db/queries/sessions.ts";
 import { pruneSignInLinks } from "../db/queries/sign_in_links.ts";
+import { pruneBusPayloads } from "../db/queries/bus_payloads.ts";
+import { pruneRateLimitCounters } from "../db/queries/rate_limits.ts";
+import { pruneScheduledRuns } from "../db/queries/scheduled_runs.ts";
+import { pruneStreamLeases } from "../db/queries/stream_leases.ts";
 import { LOGIN_FAILURE_WINDOW_MS } from "./admin_accounts.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { FeatureFlags } from "./flags.ts";
 import { SIGN_IN_LINK_TTL_MS, SIGN_IN_WINDOW_MS } from "./sign_in.ts";
 import { errorSummary, logger } from "./logging.ts";
+import { MAX_RATE_WINDOW_MS } from "./rate_limit.ts";
+import { intervalSlot, runOncePerSlot, SCHEDULED_RUN_RETENTION_MS } from "./scheduled_runs.ts";
 
 export const FLAG_REFRESH_MS = 5_000;
 export const PRUNE_EVERY_MS = 10 * 60 * 1000;
@@ -32,6 +42,8 @@ export const HOOK_OUTCOME_RETENTION_MS = 48 * 3600 * 1000;
 export const HOOK_KEY_REPORT_RETENTION_MS = 24 * 3600 * 1000;
 /** Partner deliveries deleted per statement: each statement's locks are few and brief. */
 export const DELIVERY_PRUNE_BATCH = 1000;
+/** Payloads too large for a NOTIFY are read by the other instances within moments; kept an hour. */
+export const BUS_PAYLOAD_RETENTION_MS = 3600 * 1000;
 
 export interface MaintenanceDeps {
   db: Database;
@@ -56,6 +68,10 @@ export async function pruneOnce(deps: MaintenanceDeps): Promise<void> {
     before: new Date(now - Math.max(SIGN_IN_WINDOW_MS, SIGN_IN_LINK_TTL_MS)),
     now: new Date(now),
   });
+  await pruneRateLimitCounters(deps.db, new Date(now - 2 * MAX_RATE_WINDOW_MS));
+  await pruneStreamLeases(deps.db, new Date(now));
+  await pruneScheduledRuns(deps.db, new Date(now - SCHEDULED_RUN_RETENTION_MS));
+  await pruneBusPayloads(deps.db, new Date(now - BUS_PAYLOAD_RETENTION_MS));
   const partnerDeliveries = await prunePartnerDeliveries(
     deps.db,
     new Date(now - deps.config.partnerDeliveriesRetentionDays * 24 * 3600 * 1000),
@@ -100,8 +116,10 @@ async function prunePartnerDeliveries(db: Database, before: Date): Promise<numbe
 
 /** Starts the timers; the returned function stops them. */
 export function startMaintenance(
-  deps: MaintenanceDeps & { flags: FeatureFlags },
+  deps: MaintenanceDeps & { flags: FeatureFlags; instanceId: string },
+  options: { pruneEveryMs?: number } = {},
 ): () => void {
+  const pruneEveryMs = options.pruneEveryMs ?? PRUNE_EVERY_MS;
   const log = logger("maintenance");
   const flagTimer = setInterval(() => {
     deps.flags.refresh(deps.db).catch((error) =>
@@ -109,8 +127,10 @@ export function startMaintenance(
     );
   }, FLAG_REFRESH_MS);
   const pruneTimer = setInterval(() => {
-    pruneOnce(deps).catch((error) => log.warn("prune failed", { error: errorSummary(error) }));
-  }, PRUNE_EVERY_MS);
+    const slot = intervalSlot(deps.clock.now(), pruneEveryMs);
+    runOncePerSlot(deps, { job: "maintenance.prune", slot }, () => pruneOnce(deps))
+      .catch((error) => log.warn("prune failed", { error: errorSummary(error) }));
+  }, pruneEveryMs);
   return () => {
     clearInterval(flagTimer);
     clearInterval(pruneTimer);

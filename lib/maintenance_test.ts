@@ -188,3 +188,36 @@ forEachDatabase(
     ]);
   },
 );
+
+forEachDatabase("maintenance - shared state of several instances", async (t, db) => {
+  await t.step(
+    "old counters, lapsed leases, old claims and bus payloads go; current ones stay",
+    async () => {
+      const now = Date.parse("2026-11-23T12:00:00Z");
+      const iso = (offsetMs: number) => new Date(now + offsetMs).toISOString();
+      const day = 24 * 3600_000;
+      await db.rows(sql`
+      insert into rate_limit_counters (key, window_start, hits) values
+        ('old', ${iso(-2 * 3600_000)}, 3), ('current', ${iso(-60_000)}, 1)`);
+      await db.rows(sql`
+      insert into stream_leases (id, login_key, instance_id, expires_at) values
+        ('lapsed', 'bearer', 'gone', ${iso(-1_000)}), ('held', 'bearer', 'here', ${iso(30_000)})`);
+      await db.rows(sql`
+      insert into scheduled_runs (job, slot, instance_id, claimed_at) values
+        ('j', 'old', 'a', ${iso(-8 * day)}), ('j', 'recent', 'a', ${iso(-day)})`);
+      await db.rows(sql`
+      insert into bus_payloads (topic, payload, created_at) values
+        ('t', '{}', ${iso(-2 * 3600_000)}), ('t', '{"kept":true}', ${iso(-60_000)})`);
+      await pruneOnce({
+        db,
+        clock: new ManualClock(now),
+        config: { partnerDeliveriesRetentionDays: 30 },
+      });
+      const left = async (query: SQL) => (await db.rows<{ v: string }>(query)).map((r) => r.v);
+      assert.deepEqual(await left(sql`select key as v from rate_limit_counters`), ["current"]);
+      assert.deepEqual(await left(sql`select id as v from stream_leases`), ["held"]);
+      assert.deepEqual(await left(sql`select slot as v from scheduled_runs`), ["recent"]);
+      assert.deepEqual(await left(sql`select payload as v from bus_payloads`), ['{"kept":true}']);
+    },
+  );
+});

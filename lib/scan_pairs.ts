@@ -191,7 +191,9 @@ export async function loginWithScanPair(
 
 /**
  * SSE for one pair: `matched` when a tap steals it, `expired` when its time
- * runs out, `cancelled` when it is cancelled; then the stream ends.
+ * runs out, `cancelled` when it is cancelled; then the stream ends. The tap
+ * may be matched by another instance: its `scan.intercepted` comes over the
+ * bus, and after a bus resync the stored pair is read again.
  */
 export function scanPairEventStream(
   deps: ScanPairDeps,
@@ -225,6 +227,11 @@ export function scanPairEventStream(
       };
       const pair = await announce();
       if (!pair || stream.closed) return;
+      // A match or cancel on another instance may have been missed while the
+      // bus's listener was away: the stored pair tells.
+      stream.onClose(deps.bus.onResync(() => {
+        announce().catch(() => stream.close());
+      }));
       const timer = setTimeout(
         () => announce().catch(() => stream.close()),
         Math.max(0, pair.expiresAt.getTime() - deps.clock.now().getTime()) + 50,

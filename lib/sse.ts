@@ -23,6 +23,8 @@ export interface SseOptions {
   /** The server's stop (`AppDeps.closing`): ends the stream so it cannot hold a shutdown. */
   closing?: AbortSignal;
   heartbeatMs?: number;
+  /** Runs once when the stream ends, even one that ends before `start` runs (client gone at once). */
+  onClose?: () => void;
   start(stream: SseStream): void | Promise<void>;
 }
 
@@ -39,7 +41,7 @@ export function sseResponse(options: SseOptions): Response {
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   const given = [options.signal, options.closing].filter((s) => s !== undefined);
   const signal = given.length > 1 ? AbortSignal.any(given) : given[0];
-  const cleanups: Array<() => void> = [];
+  const cleanups: Array<() => void> = options.onClose ? [options.onClose] : [];
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let closed = false;
   let heartbeat: ReturnType<typeof setInterval> | undefined;

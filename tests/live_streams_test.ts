@@ -247,7 +247,9 @@ forEachDatabase("live session streams", async (t, db) => {
       await Promise.all(streams.map((s) => s.close()));
       for (
         let i = 0;
-        i < 100 && app.deps.bus.listenerCount("transaction.meter") > baseline;
+        i < 100 &&
+        (app.deps.bus.listenerCount("transaction.meter") > baseline ||
+          app.deps.streams.openFor("bearer") > 0);
         i++
       ) {
         await new Promise((r) => setTimeout(r, 20));

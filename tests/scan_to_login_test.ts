@@ -4,6 +4,7 @@
  * and the pending start a StartTransaction leaves for the meter-values hook.
  */
 import assert from "node:assert/strict";
+import { sql } from "drizzle-orm";
 import { ManualClock } from "../lib/clock.ts";
 import { databaseFingerprint, forEachDatabase } from "./_support/db.ts";
 import {
@@ -13,6 +14,7 @@ import {
   meterValues,
   preAuthorize,
   startTestApp,
+  startTestApp as startApp,
   type TestApp,
   uniqueId,
 } from "./_support/app.ts";
@@ -49,6 +51,12 @@ async function customerWithTag(app: TestApp, name = "Ada Lovelace") {
 }
 
 forEachDatabase("arming a scan-pair", async (t, db) => {
+  // The arming limit is shared through the database (all instances count together):
+  // each step starts with no hits counted from earlier steps' loopback address.
+  const startTestApp = async (options: Parameters<typeof startApp>[0]) => {
+    await db.rows(sql`delete from rate_limit_counters`);
+    return await startApp(options);
+  };
   await t.step(
     "without, or with a wrong, QR token, or for an unknown charger: 404, nothing written",
     async () => {

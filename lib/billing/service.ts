@@ -1,7 +1,8 @@
 /**
  * Billing as the app runs it: the Lago delivery worker, the SteVe session
  * resolver, and the reconciliation sweep (on its cron schedule, soon after a
- * Transaction.End, and on demand). Built with the app; its loops start only
+ * Transaction.End, and on demand). Scheduled and after-end sweeps run on one
+ * instance each (lib/scheduled_runs.ts). Built with the app; its loops start only
  * when `start()` is called, so tests drive each step themselves.
  */
 import { Cron } from "croner";
@@ -19,6 +20,7 @@ import {
   startLagoWorker,
 } from "./lago_worker.ts";
 import { runSweep, type SweepDeps } from "./reconcile.ts";
+import { cronSlot, runOncePerSlot } from "../scheduled_runs.ts";
 import { type ResolverDeps, resolveSessionsOnce } from "./session_resolver.ts";
 import { createSteveApi, type SteveStatus } from "./steve_api.ts";
 
@@ -87,6 +89,7 @@ export function createBilling(
     lookbackHours: config.reconcileLookbackHours,
     log,
   };
+  const scheduled = { db, clock, instanceId: deps.instanceId };
   let sweeping: Promise<SweepRun> = Promise.resolve(
     null as unknown as SweepRun,
   );
@@ -109,13 +112,17 @@ export function createBilling(
             log.warn("resolver round failed", { error: errorSummary(error) })
           );
         }, RESOLVE_EVERY_MS);
+      // Every instance keeps the schedule; the slot's claim lets one of them sweep.
       const cron = new Cron(
         config.reconcileCron,
         { protect: true },
-        async () => {
-          await sweepNow("schedule").catch((error) =>
-            log.error("sweep failed", { error: errorSummary(error) })
-          );
+        async (self) => {
+          const slot = cronSlot(self, self.currentRun() ?? clock.now());
+          await runOncePerSlot(
+            scheduled,
+            { job: "reconcile.schedule", slot },
+            () => sweepNow("schedule"),
+          ).catch((error) => log.error("sweep failed", { error: errorSummary(error) }));
         },
       );
       const afterEnd = new Map<number, ReturnType<typeof setTimeout>>();
@@ -123,8 +130,13 @@ export function createBilling(
         if (!s.endedAt || afterEnd.has(s.transactionPk) || !steve) return;
         afterEnd.set(
           s.transactionPk,
+          // Every instance hears the end over the bus; the claim lets one of them sweep it.
           setTimeout(() => {
-            sweepNow("transaction_end", s.transactionPk).catch(() => {})
+            runOncePerSlot(
+              scheduled,
+              { job: "reconcile.transaction_end", slot: String(s.transactionPk) },
+              () => sweepNow("transaction_end", s.transactionPk),
+            ).catch(() => {})
               .finally(() => afterEnd.delete(s.transactionPk));
           }, options.sweepAfterEndMs ?? SWEEP_AFTER_END_MS),
         );

@@ -8,8 +8,8 @@ export interface AppProcess {
   base: string;
   /** Starts a new process (output discarded). */
   start(): Deno.ChildProcess;
-  /** Resolves once `/health` answers 200; throws after about 15 s. */
-  ready(): Promise<void>;
+  /** Resolves once `/health` answers 200; throws after about `timeoutMs` (default 15 s). */
+  ready(timeoutMs?: number): Promise<void>;
 }
 
 export function appProcess(env: Record<string, string>, port: number): AppProcess {
@@ -24,8 +24,8 @@ export function appProcess(env: Record<string, string>, port: number): AppProces
         stdout: "null",
         stderr: "null",
       }).spawn(),
-    async ready() {
-      for (let i = 0; i < 150; i++) {
+    async ready(timeoutMs = 15_000) {
+      for (let i = 0; i < timeoutMs / 100; i++) {
         const ok = await fetch(`${base}/health`).then(
           (r) => r.body?.cancel().then(() => r.ok),
           () => false,

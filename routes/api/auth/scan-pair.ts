@@ -16,8 +16,8 @@ const ArmBody = z.object({
 export const handler: Handlers = {
   async POST(c) {
     const { config, scanPairRateLimiter } = c.get("deps");
-    // Counted before anything else, so guessing QR tokens is limited too.
-    const limit = scanPairRateLimiter.hit(clientAddress(c, config.trustProxy));
+    // Counted before anything else, so guessing QR tokens is limited too; across all instances.
+    const limit = await scanPairRateLimiter.hit(clientAddress(c, config.trustProxy));
     if (!limit.allowed) {
       throw new AppError("rate_limited", {}, {
         "retry-after": String(limit.retryAfterSeconds),

@@ -6,7 +6,7 @@ import { requireCustomerLogin } from "../../../lib/http/web_sessions.ts";
 export const handler: Handlers = {
   async GET(c) {
     const login = await requireCustomerLogin(c);
-    return liveSessionStream(c.get("deps"), {
+    return await liveSessionStream(c.get("deps"), {
       login,
       signal: c.req.raw.signal,
     });
