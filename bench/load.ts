@@ -22,6 +22,8 @@ export interface Load {
   hook: Hook;
   /** The baseline: only `verifySignedRequest` on the same hook definition. */
   verifyOnly?: boolean;
+  /** With `verifyOnly`: the bare `Deno.serve` baseline (bench/bare_server.ts), no Hono. */
+  bare?: boolean;
   setup: Setup;
 }
 
@@ -50,8 +52,8 @@ export interface Result {
   check: string;
 }
 
-export const label = (s: Setup): string =>
-  [
+export const label = (s: Setup, load?: Load): string =>
+  load?.bare ? "bare Deno.serve, no database" : [
     `${s.driver} pool ${s.pool}`,
     `log ${s.logLevel ?? "info"}`,
     s.oldPairs ? `${s.oldPairs} old pairs` : "",
@@ -79,15 +81,17 @@ export async function runLoad(load: Load, o: LoadOptions): Promise<Result> {
   const getJson = async (path: string) => await (await fetch(base + path)).json();
   const logFile = `${o.logDir}/${load.id}.log`;
   const s = load.setup;
-  running = new Deno.Command("taskset", {
-    args: [
-      ...["-c", o.appCpu, Deno.execPath(), "run", "-A"],
+  const serverArgs = load.bare
+    ? [new URL("./bare_server.ts", import.meta.url).pathname, `--port=${o.port}`]
+    : [
       new URL("./server.ts", import.meta.url).pathname,
       ...[`--driver=${s.driver}`, `--pool=${s.pool}`, `--port=${o.port}`],
       ...[`--log-level=${s.logLevel ?? "info"}`, `--log-file=${logFile}`],
       `--old-pairs=${s.oldPairs ?? 0}`,
       ...(s.prepared ? ["--prepared"] : []),
-    ],
+    ];
+  running = new Deno.Command("taskset", {
+    args: [...["-c", o.appCpu, Deno.execPath(), "run", "-A"], ...serverArgs],
     env: {
       STEVE_PREAUTH_HMAC_KEY: BENCH_PREAUTH_KEY,
       STEVE_METERVALUE_HMAC_KEY: BENCH_METER_KEY,

@@ -80,7 +80,7 @@ async function quietRun(load: Load): Promise<Result> {
 
 async function measure(load: Load): Promise<Result | undefined> {
   if (only && !only.includes(load.id)) return undefined;
-  console.log(`\n== ${load.id} (${load.hook}, ${label(load.setup)})`);
+  console.log(`\n== ${load.id} (${load.hook}, ${label(load.setup, load)})`);
   let result = await quietRun(load);
   while (result.cpu.other > DISTURBED_OTHER_PCT && retries-- > 0) {
     console.log("  disturbed by other work on the machine: running it again");
@@ -141,6 +141,13 @@ try {
     verifyOnly: true,
     setup: chosen,
   });
+  await measure({
+    id: "preauth-bare",
+    hook: "pre-authorize",
+    verifyOnly: true,
+    bare: true,
+    setup: chosen,
+  });
   // The driver/pool decision: the app as it is, then with prepared statements.
   const candidates: Setup[] = [
     { driver: "pg", pool: 10 },
@@ -166,6 +173,7 @@ try {
     }],
     ["preauth-old-pairs", "pre-authorize", { ...chosen, oldPairs: 10_000 }],
     ["meter-verify-only", "meter-values", chosen, true],
+    ["meter-bare", "meter-values", chosen, true],
     ["meter", "meter-values", chosen],
     ["meter-prepared", "meter-values", fastestPrepared],
   ];
@@ -173,27 +181,30 @@ try {
     followUps.splice(4, 0, [`meter-${fastest.driver}-${fastest.pool}`, "meter-values", fastest]);
   }
   for (const [id, hook, setup, verifyOnly] of followUps) {
-    await measure({ id, hook, verifyOnly, setup });
+    await measure({ id, hook, verifyOnly, bare: id.endsWith("-bare"), setup });
   }
 } finally {
   await restore();
   await Deno.remove(options.logDir, { recursive: true }).catch(() => {});
 }
 
-const baseline = (hook: Hook) =>
-  results.find((r) => r.load.hook === hook && r.load.verifyOnly)?.rps;
+/** The two baselines of a hook: Hono's verify-only route and the bare `Deno.serve`. */
+const baseline = (hook: Hook, bare: boolean) =>
+  results.find((r) => r.load.hook === hook && r.load.verifyOnly && !!r.load.bare === bare)?.rps;
 console.log(
-  "\n| load | setup | req/s | × verify-only | p50 ms | p99 ms | errors / non-2xx " +
+  "\n| load | setup | req/s | × verify-only | × bare | p50 ms | p99 ms | errors / non-2xx " +
     "| CPU0 / CPU1 % | app / PG / wrk / other % | check |",
 );
-console.log("|---|---|--:|--:|--:|--:|--:|--:|--:|---|");
+console.log("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|");
 for (const r of results) {
-  const base = baseline(r.load.hook);
-  const ratio = base && !r.load.verifyOnly ? (r.rps / base).toFixed(2) : "";
+  const ratio = (bare: boolean) => {
+    const base = baseline(r.load.hook, bare);
+    return base && !r.load.verifyOnly ? (r.rps / base).toFixed(2) : "";
+  };
   const c = r.cpu;
   console.log(
     `| ${r.load.id}${c.other > DISTURBED_OTHER_PCT ? " (disturbed)" : ""} ` +
-      `| ${label(r.load.setup)} | ${r.rps} | ${ratio} ` +
+      `| ${label(r.load.setup, r.load)} | ${r.rps} | ${ratio(false)} | ${ratio(true)} ` +
       `| ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.errors} / ${r.badStatus} ` +
       `| ${c.core0} / ${c.core1} | ${c.app} / ${c.postgres} / ${c.wrk} / ${c.other} ` +
       `| ${r.check} |`,

@@ -122,12 +122,16 @@ Deno.test({
         }, 60_000);
         const keys = worker.api.mails.map((m) => m.idempotencyKey);
         assert.deepEqual([...keys].sort(), [...queued].sort(), "each queued mail, once");
-        for (const id of queued) assert.equal(worker.api.requestsFor(id).length, 1, id);
+        // A worker restart can cut a send after the provider took the mail and before the
+        // worker recorded it: the retry then reaches the provider again, and its
+        // Idempotency-Key keeps that one mail (the fake, like Resend, mails once per key).
+        for (const id of queued) assert.ok(worker.api.requestsFor(id).length >= 1, id);
         const outcomes = worker.outcomes();
         assert.deepEqual(
-          outcomes.filter((o) => o !== "sent" && o !== "duplicate"),
+          // `in_flight`: a send cut off by a restart holds its id until its claim lapses.
+          outcomes.filter((o) => !["sent", "duplicate", "in_flight"].includes(o)),
           [],
-          "the worker only sent",
+          "the worker only sent (or asked to wait), never refused",
         );
         assert.deepEqual([...refusals], [], "no attempt was answered 401");
         assert.ok(queued.length >= 4 * PER_PHASE);

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { signHex } from "../lib/signatures/hex.ts";
 import { type RunningEmailWorker, startEmailWorker } from "../workers/email/local.ts";
 import { chunkedBody } from "./_support/bodies.ts";
+import { until } from "./_support/real_email_worker.ts";
 import { type FakeEmailApi, startFakeEmailApi } from "./fakes/fake_email_api.ts";
 
 const SECRET_A = "polaris-secret-a-" + "a".repeat(32);
@@ -401,17 +402,27 @@ Deno.test("email worker - the contract of POST /send, in workerd", async (t) => 
   });
 
   await t.step(
-    "8. ten concurrent requests with one id and different nonces mail once",
+    "8. ten concurrent requests with one id and different nonces mail once; the others wait",
     async () => {
       const id = `test-${unique()}`;
       const responses = await Promise.all(
         Array.from({ length: 10 }, () => send(s.main, message({ id }))),
       );
       const bodies = await Promise.all(responses.map((r) => r.json()));
-      assert.deepEqual(responses.map((r) => r.status), Array(10).fill(200));
       assert.equal(bodies.filter((b) => b.status === "sent").length, 1, JSON.stringify(bodies));
-      assert.equal(bodies.filter((b) => b.status === "duplicate").length, 9);
+      // The others find it sent (200 duplicate) or still being sent (409 in_flight: try again).
+      for (const [i, r] of responses.entries()) {
+        if (bodies[i].status === "sent") continue;
+        assert.ok(
+          (r.status === 200 && bodies[i].status === "duplicate") ||
+            (r.status === 409 && bodies[i].error === "in_flight"),
+          JSON.stringify(bodies[i]),
+        );
+      }
       assert.equal(s.api.requestsFor(id).length, 1);
+      // Asked again once it is done, every one of them hears "duplicate".
+      const again = await send(s.main, message({ id }));
+      assert.deepEqual([again.status, (await again.json()).status], [200, "duplicate"]);
     },
   );
 
@@ -461,6 +472,31 @@ Deno.test("email worker - the contract of POST /send, in workerd", async (t) => 
           },
         );
       }
+    },
+  );
+
+  await t.step(
+    "8. an id still being sent is 409 in_flight, never duplicate: if that send fails, a retry mails",
+    async () => {
+      const first = message({ to: "slow@example.test" }); // the provider hangs until the timeout
+      const sending = send(s.main, first);
+      await until(
+        "the first request to reach the provider",
+        () => s.api.requestsFor(first.id).length === 1,
+      );
+      await expectAnswer(
+        await send(s.main, { ...first, nonce: unique(), to: "bob@example.test" }),
+        409,
+        { error: "in_flight", id: first.id },
+      );
+      await expectAnswer(await sending, 502, { error: "provider_unavailable" });
+      // Had the second been told "duplicate", its caller would have marked a mail sent that
+      // never went out.
+      await expectAnswer(
+        await send(s.main, { ...first, nonce: unique(), to: "bob@example.test" }),
+        200,
+        { status: "sent", id: first.id },
+      );
     },
   );
 

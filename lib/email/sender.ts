@@ -133,7 +133,8 @@ const word = (value: unknown) =>
 /**
  * How an attempt's result settles its message (the table of issue 14 §2):
  * 2xx sent; 401 slowly again (keys differ, or clock skew when `stale`); 409
- * again soon with a new nonce; 422 failed with the provider's status;
+ * (`replayed`, or `in_flight`: the worker is still sending it) again soon with a
+ * new nonce; 422 failed with the provider's status;
  * 400/413 failed; 5xx, timeouts, network errors and anything else again
  * with backoff. Nothing but 400, 413 and 422 gives a message up.
  */
@@ -188,7 +189,14 @@ export function emailOutcomeOf(
       );
   }
   if (status === 409) {
-    return again("HTTP 409 replayed: sent again with a new nonce", status, REPLAYED_RETRY_MS);
+    return answer.error === "in_flight"
+      ? again(
+        "HTTP 409 in_flight: another attempt of this message is still being sent by the " +
+          "worker; asked again shortly",
+        status,
+        REPLAYED_RETRY_MS,
+      )
+      : again("HTTP 409 replayed: sent again with a new nonce", status, REPLAYED_RETRY_MS);
   }
   if (status === 422) {
     const provider = typeof answer.providerStatus === "number"

@@ -11,6 +11,8 @@ export const METER_KEY = "metervalue-test-key-0123456789abcdef01234567";
 export const HUBJECT_SECRET = "hubject-test-secret-0123456789abcdef";
 export const HUBJECT_PREVIOUS_SECRET = "hubject-old-secret-0123456789abcdef";
 export const ADMIN_TOKEN = "admin-test-token-0123456789abcdef";
+/** `PREAUTH_DEADLINE_MS` of test apps (in process and as processes); see startTestApp. */
+export const TEST_PREAUTH_DEADLINE_MS = "5000";
 
 export interface TestApp extends RunningServer, AsyncDisposable {
   /** Every event published since start, in order. */
@@ -32,6 +34,9 @@ export async function startTestApp(options: {
     HUBJECT_WEBHOOK_SECRET: HUBJECT_SECRET,
     ADMIN_API_TOKEN: ADMIN_TOKEN,
     PUBLIC_BASE_URL: "http://charge.example.test",
+    // SteVe's 150 ms guard answers 500 when a loaded CI machine stalls a call; tests of
+    // other behaviour must not fail on that (tests of the deadline set it themselves).
+    PREAUTH_DEADLINE_MS: TEST_PREAUTH_DEADLINE_MS,
     ...options.env,
   });
   const deps = await buildDeps({

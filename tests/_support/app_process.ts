@@ -2,6 +2,7 @@
  * The app as a real process (`deno run main.ts`) on a port of its own, for
  * crash tests that SIGKILL it and start it again on the same database.
  */
+import { TEST_PREAUTH_DEADLINE_MS } from "./app.ts";
 
 export interface AppProcess {
   /** `http://127.0.0.1:<port>`. */
@@ -19,7 +20,8 @@ export function appProcess(env: Record<string, string>, port: number): AppProces
     start: () =>
       new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname],
-        env: { ...env, PORT: String(port) },
+        // As startTestApp: a loaded machine must not turn pre-authorize into 500s.
+        env: { PREAUTH_DEADLINE_MS: TEST_PREAUTH_DEADLINE_MS, ...env, PORT: String(port) },
         clearEnv: true,
         stdout: "null",
         stderr: "null",

@@ -48,9 +48,14 @@ export type DedupCommand =
   | { op: "sent"; id: string }
   | { op: "release"; id: string; claim: string };
 
-/** The answer: `ok` is "fresh nonce" for `nonce`, "claimed" for `claim`, always true otherwise. */
+/**
+ * The answer: `ok` is "fresh nonce" for `nonce`, "claimed" for `claim`,
+ * always true otherwise. A refused claim says why: the id was `sent`, or is
+ * being sent (`sending`) by a request whose lease has not run out.
+ */
 export interface DedupAnswer {
   ok: boolean;
+  held?: "sent" | "sending";
 }
 
 async function live(storage: DedupStorage, key: string, now: number) {
@@ -83,8 +88,9 @@ export async function runDedupCommand(
     }
     case "claim": {
       const key = `m:${command.id}`;
-      // Sent, or being sent by a request whose lease has not run out: a duplicate.
-      if (await live(storage, key, now)) return { ok: false };
+      // Sent, or being sent by a request whose lease has not run out: not again now.
+      const entry = await live(storage, key, now);
+      if (entry) return { ok: false, held: entry.kind === "sent" ? "sent" : "sending" };
       await record(storage, key, {
         kind: "sending",
         until: now + command.leaseMs,
@@ -156,7 +162,7 @@ export async function askDedup(
   namespace: DurableObjectNamespaceLike,
   keyHash: string,
   command: DedupCommand,
-): Promise<boolean> {
+): Promise<DedupAnswer> {
   const kind = command.op === "nonce" ? "nonce" : "id";
   const stub = namespace.get(namespace.idFromName(`${kind}:${keyHash[0]}`));
   const response = await stub.fetch("https://email-dedup/", {
@@ -164,5 +170,5 @@ export async function askDedup(
     body: JSON.stringify(command),
   });
   if (!response.ok) throw new Error(`dedup object answered ${response.status}`);
-  return ((await response.json()) as DedupAnswer).ok;
+  return (await response.json()) as DedupAnswer;
 }

@@ -55,13 +55,17 @@ Deno.test("dedup - a nonce is fresh once, replayed for 10 minutes, then forgotte
   assert.deepEqual(await runDedupCommand(storage, nonce("h1"), T0 + NONCE_TTL_MS), { ok: true });
 });
 
-Deno.test("dedup - an id being sent or sent is a duplicate; sent lasts 24 hours", async () => {
+Deno.test("dedup - an id being sent or sent is held, and says which; sent lasts 24 hours", async () => {
   const storage = new MemoryStorage();
   assert.deepEqual(await runDedupCommand(storage, claim("m1", "a"), T0), { ok: true });
-  assert.deepEqual(await runDedupCommand(storage, claim("m1", "b"), T0 + 1000), { ok: false });
+  assert.deepEqual(await runDedupCommand(storage, claim("m1", "b"), T0 + 1000), {
+    ok: false,
+    held: "sending",
+  });
   await runDedupCommand(storage, { op: "sent", id: "m1" }, T0 + 2000);
   assert.deepEqual(await runDedupCommand(storage, claim("m1", "c"), T0 + SENT_TTL_MS), {
     ok: false,
+    held: "sent",
   });
   assert.deepEqual(await runDedupCommand(storage, claim("m1", "c"), T0 + 2000 + SENT_TTL_MS), {
     ok: true,
@@ -76,6 +80,7 @@ Deno.test("dedup - a released claim frees the id; a lapsed lease does too", asyn
   // Nobody settles b (the isolate died): after its lease the id is sendable again.
   assert.deepEqual(await runDedupCommand(storage, claim("m1", "c"), T0 + 20 + 59_999), {
     ok: false,
+    held: "sending",
   });
   assert.deepEqual(await runDedupCommand(storage, claim("m1", "c"), T0 + 20 + 60_000), {
     ok: true,
@@ -88,7 +93,10 @@ Deno.test("dedup - a late release cannot free another request's claim, nor a sen
   // a's lease lapses, b claims, then a's release arrives.
   await runDedupCommand(storage, claim("m1", "b"), T0 + 60_000);
   await runDedupCommand(storage, { op: "release", id: "m1", claim: "a" }, T0 + 60_001);
-  assert.deepEqual(await runDedupCommand(storage, claim("m1", "c"), T0 + 60_002), { ok: false });
+  assert.deepEqual(await runDedupCommand(storage, claim("m1", "c"), T0 + 60_002), {
+    ok: false,
+    held: "sending",
+  });
   await runDedupCommand(storage, { op: "sent", id: "m1" }, T0 + 60_003);
   await runDedupCommand(storage, { op: "release", id: "m1", claim: "b" }, T0 + 60_004);
   assert.equal((storage.entries.get("m:m1") as DedupEntry).kind, "sent");

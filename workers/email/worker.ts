@@ -11,7 +11,8 @@
  * 5. not JSON → 400 `invalid_json`; wrong shape → 400 `invalid_body` with `field`
  * 6. `|now − ts| > 300` → 401 `stale`
  * 7. nonce seen in the last 10 minutes → 409 `replayed`
- * 8. id sent or being sent in the last 24 h → 200 `duplicate`
+ * 8. id sent in the last 24 h → 200 `duplicate`; being sent by another
+ *    request right now → 409 `in_flight` (see below)
  * 9. the provider: 2xx → 200 `sent`; 4xx → 422 `rejected`; 5xx, timeout, network → 502
  *
  * Runs unchanged on Cloudflare (wrangler bundles it) and in workerd through
@@ -32,8 +33,15 @@ export { EmailDedup } from "./dedup.ts";
 const TIMESTAMP_WINDOW_S = 300;
 /** A secret shorter than this counts as unset: the app refuses such keys too. */
 const MIN_SECRET_CHARS = 32;
-/** How long a "being sent" claim outlives the provider's timeout before it lapses. */
-const CLAIM_MARGIN_MS = 50_000;
+/**
+ * How long a "being sent" claim outlives the provider's timeout before it
+ * lapses. The provider call is bounded by that timeout, so this covers only
+ * the object round trips around it; short, because a request cut off by a
+ * restart holds the id (callers hear `in_flight`) until its claim lapses.
+ * Should a live request ever outlast it, the provider's Idempotency-Key still
+ * stops a second mail.
+ */
+const CLAIM_MARGIN_MS = 5_000;
 const SIGNATURE_HEADER = "x-polaris-sig";
 
 /** A JSON answer: `{"error": code, …}` for refusals, `{"status", "id"}` for 200s. */
@@ -127,12 +135,13 @@ async function handleSend(request: Request, env: EmailWorkerEnv): Promise<Respon
   const claim = crypto.randomUUID();
   let fresh, claimed;
   try {
-    fresh = await askDedup(env.EMAIL_NONCE_DEDUP, nonceHash, { op: "nonce", hash: nonceHash });
+    fresh = (await askDedup(env.EMAIL_NONCE_DEDUP, nonceHash, { op: "nonce", hash: nonceHash }))
+      .ok;
     if (!fresh) {
       logOutcome("replayed", logged);
       return answer(409, { error: "replayed" });
     }
-    // 8. The id, claimed in one step: sent or being sent means a duplicate.
+    // 8. The id, claimed in one step: sent means a duplicate, being sent means not now.
     claimed = await askDedup(env.EMAIL_NONCE_DEDUP, idHash, {
       op: "claim",
       id: mail.id,
@@ -143,9 +152,17 @@ async function handleSend(request: Request, env: EmailWorkerEnv): Promise<Respon
     logOutcome("internal", { ...logged, step: "dedup" });
     return answer(500, { error: "internal" });
   }
-  if (!claimed) {
+  if (claimed.held === "sent") {
     logOutcome("duplicate", logged);
     return answer(200, { status: "duplicate", id: mail.id });
+  }
+  if (!claimed.ok) {
+    // Another request holds the id and has not finished. Answering "duplicate" here would
+    // lose the mail if that request dies before the provider takes it (a deploy, an
+    // eviction): its claim lapses, but the caller would already have marked it sent. So the
+    // caller tries again shortly, and then gets "duplicate" or sends it itself.
+    logOutcome("in_flight", logged);
+    return answer(409, { error: "in_flight", id: mail.id });
   }
 
   // 9. The provider, then the claim settled: sent for 24 h, or freed for a retry.
