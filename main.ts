@@ -72,6 +72,15 @@ if (demo) {
 }
 for (const [id, endpoint] of ENV_SIGNED_ENDPOINT_LIST) {
   const key = config.hooks[id];
+  if (key.next && !key.next.usable) {
+    // As a weak current key: loud, not fatal, and never used. The current key goes on working.
+    log.error("hook key unusable: the next key is too short and is not accepted", {
+      variable: endpoint.secretVariables[1],
+      problem: "too short",
+      minLength: minSecretLength(endpoint),
+      path: endpoint.path,
+    });
+  }
   if (!key.usable) {
     // Loud, but not fatal: the endpoint answers 401 until its secret is set. A
     // fail-open caller (SteVe) carries on meanwhile, so charging goes on; a

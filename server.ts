@@ -18,7 +18,7 @@ import type { Config } from "./lib/config.ts";
 import { createEventBus, type EventBus } from "./lib/event_bus.ts";
 import { createPgEventBus } from "./lib/pg_event_bus.ts";
 import { FeatureFlags } from "./lib/flags.ts";
-import { HookStats } from "./lib/hook_stats.ts";
+import { EMAIL_WORKER_HOOK, HookStats } from "./lib/hook_stats.ts";
 import { StreamCounter } from "./lib/live_streams.ts";
 import { errorSummary, logger } from "./lib/logging.ts";
 import { createRateLimiter } from "./lib/rate_limit.ts";
@@ -80,6 +80,8 @@ export async function buildDeps(options: BuildDepsOptions): Promise<AppDeps> {
       clock,
       instanceId,
       send: options.emailTransport,
+      recordReply: (outcome, signingKey) =>
+        hookStats.record(EMAIL_WORKER_HOOK, outcome, signingKey),
     }),
     alerts: createAlerts({
       db: options.db,

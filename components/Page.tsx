@@ -9,7 +9,15 @@ export interface PageProps {
   /** The islands bundle's content hash, for cache busting. */
   buildId?: string;
   /** Admin navigation, with the current section highlighted. */
-  adminNav?: "dashboard" | "chargers" | "customers" | "partners" | "billing" | "pnc" | "email";
+  adminNav?:
+    | "dashboard"
+    | "chargers"
+    | "customers"
+    | "partners"
+    | "billing"
+    | "pnc"
+    | "email"
+    | "hooks";
   csrf?: string;
   children: ComponentChildren;
   wide?: boolean;
@@ -43,7 +51,7 @@ export function Page(props: PageProps) {
 }
 
 function AdminNav({ current, csrf }: { current: string; csrf: string }) {
-  const { pncNeedsAction, partnersFailing } = useContext(AdminNavContext);
+  const { pncNeedsAction, partnersFailing, hooksFailing } = useContext(AdminNavContext);
   const link = (id: string, href: string, label: string) => (
     <a href={href} aria-current={current === id ? "page" : undefined}>
       {label}
@@ -68,6 +76,7 @@ function AdminNav({ current, csrf }: { current: string; csrf: string }) {
         </a>
         {link("billing", "/admin/billing", "Billing")}
         {link("email", "/admin/email", "Email")}
+        {link("hooks", "/admin/hooks", "Hooks")}
         <a
           href="/admin/pnc"
           aria-current={current === "pnc" ? "page" : undefined}
@@ -81,7 +90,20 @@ function AdminNav({ current, csrf }: { current: string; csrf: string }) {
         <input type="hidden" name="_csrf" value={csrf} />
         <button type="submit" class="link">Log out</button>
       </form>
+      {hooksFailing?.length ? <HooksFailingBanner hooks={hooksFailing} /> : null}
     </header>
+  );
+}
+
+/** On every admin page while a hook is failing (lib/hook_health.ts says when). */
+function HooksFailingBanner({ hooks }: { hooks: string[] }) {
+  return (
+    <p class="alert hooks-banner" role="alert" data-testid="hooks-failing-banner">
+      {hooks.length === 1 ? "A hook is failing: " : "Hooks are failing: "}
+      <strong>{hooks.join(", ")}</strong>
+      {" — refused or failed calls in the last 5 minutes and not one good call. "}
+      <a href="/admin/hooks">See why on the hooks page</a>.
+    </p>
   );
 }
 

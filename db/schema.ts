@@ -515,9 +515,17 @@ export const hookOutcomeBuckets = pgTable("hook_outcome_buckets", {
   bucketStart: ts("bucket_start").notNull(),
   /** As `GET /api/admin/hooks` counts: `ok`, `unauthorized:mismatch`, … */
   outcome: text("outcome").notNull(),
+  /**
+   * Which of the endpoint's secrets verified these calls (`current`, `next`,
+   * `previous`); '' when none did (refused before or at the signature, or a
+   * call we make). Passes per key show when SteVe has switched to `_NEXT`.
+   */
+  signingKey: text("signing_key").notNull().default(""),
   count: bigint("count", { mode: "number" }).notNull(),
+  /** The latest call counted here (the injected clock): "last good call" on the hook page. */
+  lastAt: ts("last_at").notNull(),
 }, (t) => [
-  primaryKey({ columns: [t.endpoint, t.bucketStart, t.outcome] }),
+  primaryKey({ columns: [t.endpoint, t.bucketStart, t.outcome, t.signingKey] }),
   // The alert's "every endpoint, last five minutes" and the prune.
   index("hook_outcome_buckets_start_idx").on(t.bucketStart),
 ]);

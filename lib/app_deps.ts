@@ -18,6 +18,7 @@ import type { StreamCounter } from "./live_streams.ts";
 import type { RateLimiter } from "./rate_limit.ts";
 import type { HmacSubtle } from "./signed_request.ts";
 import type { Services } from "./services.ts";
+import type { SecretName } from "./signed_endpoints.ts";
 import type { AdminNavCounts } from "./http/admin_nav.ts";
 
 export interface AppDeps {
@@ -55,6 +56,8 @@ export interface AppEnv {
     deps: AppDeps;
     services: Services;
     outcome: string;
+    /** Which secret verified a signed call (lib/signed_request.ts), for hook stats. */
+    signingKey?: SecretName;
     /** Set on admin pages by `adminNavCounts` (lib/http/admin_nav.ts). */
     adminNav?: AdminNavCounts;
   };

@@ -19,17 +19,27 @@ export const MIN_HOOK_KEY_LENGTH = 32;
 export type HookKeyProblem = "missing_key" | "weak_key";
 
 /**
+ * The `_NEXT` secret of an endpoint whose rotation brings in a new key (issue
+ * 15 §3), when its variable is set: usable, or too short (then not used).
+ */
+export type NextHookKey =
+  | { readonly usable: true; readonly secret: string }
+  | { readonly usable: false; readonly problem: "weak_key" };
+
+/**
  * A signed endpoint's secrets as configured: usable (the current secret, and
  * `previous` only when the endpoint has rotation variables that are set), or
- * why not.
+ * why not. `next` is there whenever its variable is set, even when the
+ * current secret is unusable (nothing verifies then, but the page shows it).
  */
 export type HookKey =
   | {
     readonly usable: true;
     readonly secret: string;
     readonly previous?: readonly string[];
+    readonly next?: NextHookKey;
   }
-  | { readonly usable: false; readonly problem: HookKeyProblem };
+  | { readonly usable: false; readonly problem: HookKeyProblem; readonly next?: NextHookKey };
 
 export interface Config {
   port: number;
@@ -169,15 +179,31 @@ export function readHookKey(
 /**
  * Reads an endpoint's secrets from its own variables, never another's. A
  * missing or weak current secret makes it unusable (401 to every call, not a
- * failed start); a rotation variable that is set but weak is a {@link ConfigError}.
+ * failed start). A `previous` variable that is set but weak is a
+ * {@link ConfigError}; a `next` one is handled as the current secret's
+ * weakness is: not used, never a failed start (the start logs it).
  */
 export function readEndpointSecrets(
-  endpoint: { readonly secretVariables: readonly [string, ...string[]]; minSecretLength?: number },
+  endpoint: {
+    readonly secretVariables: readonly [string, ...string[]];
+    minSecretLength?: number;
+    rotation?: "previous" | "next";
+  },
   env: Record<string, string | undefined>,
 ): HookKey {
   const [current, ...rotation] = endpoint.secretVariables;
   const minLength = minSecretLength(endpoint);
   const key = readHookKey(env[current], minLength);
+  if (endpoint.rotation === "next") {
+    const next = rotation.length ? readHookKey(env[rotation[0]], minLength) : undefined;
+    if (!next || (!next.usable && next.problem === "missing_key")) return key;
+    return {
+      ...key,
+      next: next.usable
+        ? { usable: true, secret: next.secret }
+        : { usable: false, problem: "weak_key" },
+    };
+  }
   const previous: string[] = [];
   for (const variable of rotation) {
     const extra = readHookKey(env[variable], minLength);

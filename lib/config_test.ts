@@ -226,3 +226,24 @@ Deno.test("config - ALERT_EMAIL: a list of addresses, a bad one names the variab
     );
   }
 });
+
+Deno.test("config - a SteVe hook's _NEXT key: accepted when set, too short is not used and stops nothing", () => {
+  const base = { STEVE_PREAUTH_HMAC_KEY: "c".repeat(32) };
+  assert.deepEqual(loadConfig(base).hooks.preAuthorize, { usable: true, secret: "c".repeat(32) });
+  assert.deepEqual(
+    loadConfig({ ...base, STEVE_PREAUTH_HMAC_KEY_NEXT: "n".repeat(32) }).hooks.preAuthorize,
+    { usable: true, secret: "c".repeat(32), next: { usable: true, secret: "n".repeat(32) } },
+  );
+  assert.deepEqual(
+    loadConfig({ ...base, STEVE_PREAUTH_HMAC_KEY_NEXT: "short" }).hooks.preAuthorize,
+    { usable: true, secret: "c".repeat(32), next: { usable: false, problem: "weak_key" } },
+  );
+  // Without a current key nothing verifies, whatever _NEXT holds; one hook's _NEXT is not the other's.
+  const alone = loadConfig({ STEVE_METERVALUE_HMAC_KEY_NEXT: "n".repeat(32) });
+  assert.deepEqual(alone.hooks.meterValues, {
+    usable: false,
+    problem: "missing_key",
+    next: { usable: true, secret: "n".repeat(32) },
+  });
+  assert.deepEqual(alone.hooks.preAuthorize, { usable: false, problem: "missing_key" });
+});

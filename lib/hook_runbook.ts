@@ -77,3 +77,22 @@ export function adviceForOutcome(outcome: string): ReasonAdvice | null {
     ? UNAUTHORIZED_ADVICE[reason as UnauthorizedReason]
     : null;
 }
+
+/**
+ * The email worker's 401s, by the worker's `error` (we sign, it refuses):
+ * lib/email/sender.ts counts its replies as `unauthorized:mismatch` (keys
+ * differ) and `unauthorized:stale` (clock skew).
+ */
+export const EMAIL_WORKER_ADVICE: Record<"mismatch" | "stale", ReasonAdvice> = {
+  mismatch: {
+    meaning: "The email worker refuses our signature: EMAIL_WORKER_HMAC_KEY is neither of the " +
+      "worker's POLARIS_SECRET_A and POLARIS_SECRET_B.",
+    fix: "Compare the fingerprints and set EMAIL_WORKER_HMAC_KEY to the worker's secret " +
+      "(docs/operations.md, rotating the email worker's secret).",
+  },
+  stale: {
+    meaning: "The email worker refuses our timestamp: its clock and ExpresSync's are more than " +
+      "5 minutes apart.",
+    fix: "Check the clock of ExpresSync's host (NTP).",
+  },
+};

@@ -15,13 +15,20 @@ import { errorSummary, logger } from "./logging.ts";
 import { type RoundLoop, startRoundLoop } from "./round_loop.ts";
 import {
   type EnvSignedEndpointId,
+  type SecretName,
   SIGNED_ENDPOINT_LIST,
   type SignedEndpoint,
   type SignedEndpointName,
 } from "./signed_endpoints.ts";
 
-/** A signed endpoint's name, e.g. "PreAuthorize". */
-export type HookName = SignedEndpointName;
+/**
+ * Whose outcomes are counted: a signed endpoint's name, e.g. "PreAuthorize",
+ * or the email worker's replies to our calls ({@link EMAIL_WORKER_HOOK}).
+ */
+export type HookName = SignedEndpointName | typeof EMAIL_WORKER_HOOK;
+
+/** The name the email worker's replies are counted under (we call it; it answers). */
+export const EMAIL_WORKER_HOOK = "EmailWorker";
 
 /** Width of a stored bucket. */
 export const BUCKET_MS = 60_000;
@@ -43,17 +50,30 @@ export class HookStats {
     this.startedAt = clock.now();
   }
 
-  /** Counts one answered call; `outcome` is "ok" or the error (401s by reason). No I/O. */
-  record(hook: HookName, outcome: string): void {
+  /**
+   * Counts one answered call; `outcome` is "ok" or the error (401s by reason),
+   * `signingKey` the secret that verified it ('' when none did). No I/O.
+   */
+  record(hook: HookName, outcome: string, signingKey: SecretName | "" = ""): void {
     let counts = this.#counts.get(hook);
     if (!counts) this.#counts.set(hook, counts = new Map());
     counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
-    const minute = Math.floor(this.#clock.now().getTime() / BUCKET_MS) * BUCKET_MS;
-    const key = `${hook}\0${minute}\0${outcome}`;
+    const now = this.#clock.now();
+    const minute = Math.floor(now.getTime() / BUCKET_MS) * BUCKET_MS;
+    const key = `${hook}\0${minute}\0${outcome}\0${signingKey}`;
     const delta = this.#pending.get(key);
-    if (delta) delta.count++;
-    else {
-      this.#pending.set(key, { endpoint: hook, bucketStart: new Date(minute), outcome, count: 1 });
+    if (delta) {
+      delta.count++;
+      if (now > delta.lastAt) delta.lastAt = now;
+    } else {
+      this.#pending.set(key, {
+        endpoint: hook,
+        bucketStart: new Date(minute),
+        outcome,
+        signingKey,
+        count: 1,
+        lastAt: now,
+      });
     }
   }
 
@@ -73,8 +93,10 @@ export class HookStats {
     } catch (error) {
       for (const [key, delta] of taken) {
         const since = this.#pending.get(key);
-        if (since) since.count += delta.count;
-        else this.#pending.set(key, delta);
+        if (since) {
+          since.count += delta.count;
+          if (delta.lastAt > since.lastAt) since.lastAt = delta.lastAt;
+        } else this.#pending.set(key, delta);
       }
       throw error;
     }
@@ -127,7 +149,7 @@ export function hookStatsMiddleware(endpoint: SignedEndpoint & { name: HookName 
     await next();
     const outcome = c.get("outcome") ??
       (c.res.status < 400 ? "ok" : String(c.res.status));
-    c.get("deps").hookStats.record(hook, outcome);
+    c.get("deps").hookStats.record(hook, outcome, c.get("signingKey") ?? "");
     log.info("hook answered", {
       hook,
       status: c.res.status,
@@ -150,10 +172,13 @@ export function keyFingerprint(secret: string): string {
     .slice(0, 16);
 }
 
-/** Per hook: is its key usable (or why not), its fingerprint, and outcome counts. */
+/**
+ * Per hook: is its key usable (or why not), its fingerprint, and outcome
+ * counts of this process since start. The email worker's replies come last.
+ */
 export function describeHooks(config: Config, stats: HookStats) {
   // Field names and order are the admin API's (docs/api.md); only the values come from the registry.
-  return SIGNED_ENDPOINT_LIST.map(([id, h]) => {
+  const inbound = SIGNED_ENDPOINT_LIST.map(([id, h]) => {
     // A partner-keyed entry has one secret per partner row: nothing to fingerprint here.
     const key = id in config.hooks ? config.hooks[id as EnvSignedEndpointId] : null;
     return {
@@ -170,4 +195,16 @@ export function describeHooks(config: Config, stats: HookStats) {
       countingSince: stats.startedAt.toISOString(),
     };
   });
+  const worker = config.emailWorker;
+  return [...inbound, {
+    name: EMAIL_WORKER_HOOK as HookName,
+    path: worker ? `${worker.url}/send` : null,
+    header: "X-Polaris-Sig",
+    envVar: "EMAIL_WORKER_HMAC_KEY",
+    key: worker
+      ? { configured: true, fingerprint: keyFingerprint(worker.hmacKey) }
+      : { configured: false, problem: "missing_key" },
+    counts: stats.counts(EMAIL_WORKER_HOOK),
+    countingSince: stats.startedAt.toISOString(),
+  }];
 }

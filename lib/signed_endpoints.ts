@@ -43,9 +43,17 @@ export interface SignedEndpoint {
    * Environment variables of its secrets. The first is the current secret:
    * missing or shorter than `minSecretLength`, the endpoint answers 401 to every call and
    * the start logs an error naming it. Later ones are optional and accepted
-   * too, for a rotation (set but too short stops the start).
+   * too, for a rotation, as `rotation` says.
    */
   readonly secretVariables: readonly [string, ...string[]] | readonly [];
+  /**
+   * What the later variables of `secretVariables` hold. `previous` (the
+   * default): the secret being retired, set but too short stops the start.
+   * `next`: the secret being introduced (issue 15 §3), under the current
+   * secret's rules: set but too short is not used, the start logs an error and
+   * the hook page shows it, and the current secret goes on working.
+   */
+  readonly rotation?: "previous" | "next";
   /**
    * Shortest secret accepted, default 32 (runbook step 2). Lower only for a
    * sender that issues the secret itself, so we cannot choose its length.
@@ -58,6 +66,9 @@ export interface SignedEndpoint {
   readonly failMode: FailMode;
 }
 
+/** The names of an endpoint's secrets, as hook stats count passes per key. */
+export type SecretName = "current" | "next" | "previous";
+
 /** The bound SteVe's hooks have had since wave 1 (64 KiB). */
 const STEVE_HOOK_BODY_LIMIT = BODY_LIMITS.steveHook;
 
@@ -69,7 +80,8 @@ export const SIGNED_ENDPOINTS = {
     path: "/api/ocpp/pre-authorize",
     headers: ["X-Signature"],
     scheme: "hex",
-    secretVariables: ["STEVE_PREAUTH_HMAC_KEY"],
+    secretVariables: ["STEVE_PREAUTH_HMAC_KEY", "STEVE_PREAUTH_HMAC_KEY_NEXT"],
+    rotation: "next",
     logCategory: "PreAuthorize",
     bodyLimitBytes: STEVE_HOOK_BODY_LIMIT,
     failMode: "open",
@@ -80,7 +92,8 @@ export const SIGNED_ENDPOINTS = {
     path: "/api/ocpp/meter-values",
     headers: ["X-Signature"],
     scheme: "hex",
-    secretVariables: ["STEVE_METERVALUE_HMAC_KEY"],
+    secretVariables: ["STEVE_METERVALUE_HMAC_KEY", "STEVE_METERVALUE_HMAC_KEY_NEXT"],
+    rotation: "next",
     logCategory: "MeterValues",
     bodyLimitBytes: STEVE_HOOK_BODY_LIMIT,
     failMode: "open",

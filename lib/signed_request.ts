@@ -19,7 +19,7 @@ import type { HookKey, HookKeyProblem } from "./config.ts";
 import { AppError, invalidBody } from "./errors.ts";
 import { errorSummary, type Logger, logger } from "./logging.ts";
 import { readBoundedBody } from "./http/request_body.ts";
-import type { SignatureScheme, SignedEndpoint } from "./signed_endpoints.ts";
+import type { SecretName, SignatureScheme, SignedEndpoint } from "./signed_endpoints.ts";
 import {
   type HmacSubtle,
   schemeOf,
@@ -71,6 +71,8 @@ export interface SigningTerms {
 export interface SignedHook<T> extends SigningTerms {
   endpoint: SignedEndpoint;
   key: HookKey;
+  /** The name of each of `secrets`, same order: hook stats count passes per key. */
+  secretNames: readonly SecretName[];
   /** Shape of the JSON body (step 5). */
   schema: z.ZodType<T>;
   /** The entry's log category. */
@@ -86,12 +88,20 @@ export function createSignedHook<T>(
   schema: z.ZodType<T>,
   options: { subtle?: HmacSubtle; log?: Logger } = {},
 ): SignedHook<T> {
+  const named: Array<[SecretName, string]> = key.usable
+    ? [
+      ["current", key.secret],
+      ...(key.previous ?? []).map((s): [SecretName, string] => ["previous", s]),
+      ...(key.next?.usable ? [["next", key.next.secret] as [SecretName, string]] : []),
+    ]
+    : [];
   return {
     endpoint,
     key,
     headers: endpoint.headers,
     scheme: endpoint.scheme,
-    secrets: key.usable ? [key.secret, ...(key.previous ?? [])] : [],
+    secrets: named.map(([, s]) => s),
+    secretNames: named.map(([n]) => n),
     keyProblem: key.usable ? undefined : key.problem,
     verify: schemeOf(endpoint.scheme).verify,
     options: { ...endpoint.schemeOptions, subtle: options.subtle },
@@ -153,12 +163,16 @@ export function signatureRefusal(
 /**
  * Runs the five-step pipeline on `request` and returns the validated body.
  * Throws an {@link AppError} (a {@link SignatureRejected} for every 401).
+ * `onVerified` learns which secret verified the call, before step 5 (so a
+ * call refused for its body still counts as a pass of that key).
  */
 export async function verifySignedRequest<T>(
   hook: SignedHook<T>,
   request: Request,
+  onVerified?: (secret: SecretName) => void,
 ): Promise<T> {
-  const { body } = await verifySignedBytes(hook.endpoint, hook, request, hook.log);
+  const { body, secretIndex } = await verifySignedBytes(hook.endpoint, hook, request, hook.log);
+  onVerified?.(hook.secretNames[secretIndex]);
   return parseSignedBody(parseSignedJson(body), hook.schema);
 }
 

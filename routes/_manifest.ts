@@ -44,6 +44,7 @@ import * as adminCustomersPage from "./admin/customers.tsx";
 import * as adminCustomerTags from "./admin/customers/tags.ts";
 import * as adminFlagPage from "./admin/flags/pre-authorize.ts";
 import * as adminEmailPage from "./admin/email.tsx";
+import * as adminHooksPage from "./admin/hooks.tsx";
 import * as adminEmailPageRetry from "./admin/email/retry.ts";
 import * as adminEmailMessagePage from "./admin/email/messages/[id].tsx";
 import * as adminPncPage from "./admin/pnc.tsx";
@@ -92,6 +93,7 @@ export const routes: ReadonlyArray<readonly [string, Handlers]> = [
   ["/admin/email", adminEmailPage.handler],
   ["/admin/email/retry", adminEmailPageRetry.handler],
   ["/admin/email/messages/:id", adminEmailMessagePage.handler],
+  ["/admin/hooks", adminHooksPage.handler],
   ["/admin/pnc", adminPncPage.handler],
   ["/admin/pnc/acknowledge", adminPncPageAcknowledge.handler],
   ["/api/ocpp/pre-authorize", preAuthorize.handler],

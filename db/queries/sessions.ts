@@ -349,6 +349,34 @@ export async function getLiveSession(
   return rows[0] ? toSession(rows[0]) : null;
 }
 
+/**
+ * Open sessions no meter value has reached since `before` (our clock, `updated_at`):
+ * the hook page's "SteVe silent or failing" warning. Newest silence last; at most `limit`.
+ */
+export async function listSilentSessions(
+  db: Executor,
+  args: { before: Date; limit: number },
+): Promise<
+  { total: number; sessions: Array<{ chargeBoxId: string; transactionPk: number; lastAt: Date }> }
+> {
+  // The partial index on open sessions (live_sessions_open_idx) bounds the scan to open rows.
+  const rows = await db.rows<
+    { charge_box_id: string; transaction_pk: number | string; ms: number | string; total: number }
+  >(sql`
+    select charge_box_id, transaction_pk, ${epochMs(sql`updated_at`)} as ms,
+      count(*) over ()::int as total
+    from live_sessions where ended_at is null and updated_at < ${at(args.before)}
+    order by updated_at, transaction_pk limit ${args.limit}`);
+  return {
+    total: rows[0]?.total ?? 0,
+    sessions: rows.map((r) => ({
+      chargeBoxId: r.charge_box_id,
+      transactionPk: Number(r.transaction_pk),
+      lastAt: new Date(Number(r.ms)),
+    })),
+  };
+}
+
 /** Deletes pending starts nobody claimed in time. */
 export async function pruneStalePendingStarts(
   db: Executor,

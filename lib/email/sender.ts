@@ -70,6 +70,12 @@ export interface EmailSenderDeps {
    * a worker coming back shorten it rather than wait ten seconds.
    */
   retry?: RetryPolicy;
+  /**
+   * Counts each reply of the worker (issue 15 §4: the hook page shows them
+   * beside the hooks that call us); `signingKey` is `current` when the worker
+   * accepted our signature, '' when it refused it or did not answer.
+   */
+  recordReply?: (outcome: string, signingKey: "current" | "") => void;
 }
 
 /** Exponential backoff: `baseMs` doubling per failed attempt, at most `maxMs`. */
@@ -223,6 +229,28 @@ export function emailOutcomeOf(
   return again(`HTTP ${status}${error ? ` ${error}` : ""}${why}`, status);
 }
 
+/**
+ * A reply of the worker as the hook page counts it: `ok` (2xx), its 401s by
+ * cause as our own hooks name theirs (`unauthorized:mismatch`, keys differ;
+ * `unauthorized:stale`, clock skew), `timeout`, `unreachable`,
+ * `blocked_destination`, else the HTTP status (`409`, `422`, `502`, …).
+ */
+export function emailReplyOutcome(result: SendResult): string {
+  switch (result.kind) {
+    case "timeout":
+      return "timeout";
+    case "network":
+      return "unreachable";
+    case "blocked":
+      return "blocked_destination";
+  }
+  if (result.status >= 200 && result.status < 300) return "ok";
+  if (result.status === 401) {
+    return answerOf(result.body).error === "stale" ? "unauthorized:stale" : "unauthorized:mismatch";
+  }
+  return String(result.status);
+}
+
 /** The subject and text to send: stored, or (a receipt born in SQL, first claim) rendered and stored now. */
 async function contentOf(
   deps: EmailSenderDeps,
@@ -249,6 +277,11 @@ async function attempt(
     { hmacKey: worker.hmacKey, now: deps.clock.now() },
   );
   const result = await deps.send({ url: `${worker.url}/send`, headers, body });
+  const reply = emailReplyOutcome(result);
+  deps.recordReply?.(
+    reply,
+    result.kind === "response" && !reply.startsWith("unauthorized:") ? "current" : "",
+  );
   const now = deps.clock.now();
   const settled = emailOutcomeOf(result, {
     attemptsMade: m.attempts + 1,

@@ -58,7 +58,15 @@ export interface EmailAdminDeps {
  * to 64 KiB (its `error` says why a 401), 10 s per attempt.
  */
 export function createEmail(
-  deps: { config: Config; db: Database; clock: Clock; instanceId: string; send?: SendOnce },
+  deps: {
+    config: Config;
+    db: Database;
+    clock: Clock;
+    instanceId: string;
+    send?: SendOnce;
+    /** Counts the worker's replies (the hook page's `EmailWorker`). */
+    recordReply?: EmailSenderDeps["recordReply"];
+  },
 ): Email {
   const send = deps.send ?? ((request) =>
     sendOnce(request, {
@@ -76,6 +84,7 @@ export function createEmail(
     log: logger("Email"),
     // As the partner worker: three timeouts and a margin, so the lease outlives any attempt.
     leaseMs: 3 * EMAIL_SEND_TIMEOUT_MS + 5_000,
+    recordReply: deps.recordReply,
   };
   return {
     sender,

@@ -49,7 +49,9 @@ export function resetHmacKeyCache(): void {
 
 /**
  * The first secret whose HMAC-SHA256 of `message` is `mac`, by index, or -1.
- * Web Crypto's verify compares in constant time.
+ * Web Crypto's verify compares in constant time, and every secret is checked
+ * even after one matched: how long a call takes never tells which secret of a
+ * rotation (current, next) matched or failed.
  */
 export async function matchingSecret(
   mac: Uint8Array<ArrayBuffer>,
@@ -57,11 +59,13 @@ export async function matchingSecret(
   secrets: readonly string[],
   subtle: HmacSubtle,
 ): Promise<number> {
+  let index = -1;
   for (let i = 0; i < secrets.length; i++) {
     const key = await hmacVerifyKey(secrets[i], subtle);
-    if (await subtle.verify("HMAC", key, mac, message)) return i;
+    const ok = await subtle.verify("HMAC", key, mac, message);
+    if (ok && index < 0) index = i;
   }
-  return -1;
+  return index;
 }
 
 /**

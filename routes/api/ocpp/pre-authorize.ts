@@ -9,6 +9,7 @@ export const handler: Handlers = {
     const body = await verifySignedRequest(
       services.preAuthorizeHook,
       c.req.raw,
+      (key) => c.set("signingKey", key),
     );
     const override = await preAuthorize(services.preAuthorize, body);
     return c.json({ override });

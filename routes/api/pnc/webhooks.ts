@@ -6,7 +6,11 @@ import { verifySignedRequest } from "../../../lib/signed_request.ts";
 export const handler: Handlers = {
   async POST(c) {
     const services = c.get("services");
-    const body = await verifySignedRequest(services.pncHook, c.req.raw);
+    const body = await verifySignedRequest(
+      services.pncHook,
+      c.req.raw,
+      (key) => c.set("signingKey", key),
+    );
     return c.json(await receivePncEvent(services.pnc, body));
   },
 };
