@@ -18,7 +18,7 @@
  * failure. Exits 1 when a check fails.
  *
  * `--unbillable M` queues M older events no worker may claim (their tags have
- * no customer); `--explain` prints the claim's plan on the full queue;
+ * no customer): the first claims set them aside (status `unbillable`); `--explain` prints the claim's plan on the full queue;
  * `--without-claim-index` puts back the schema before `usage_events_claim_idx`
  * (the `(next_attempt_at, id)` pending index), to compare.
  */
@@ -300,7 +300,7 @@ async function runWorker(
     httpMs: 0,
     settleMs: 0,
     claims: [],
-    tally: { delivered: 0, dead: 0, retried: 0 },
+    tally: { parked: 0, delivered: 0, dead: 0, retried: 0 },
   };
   const real = createLagoSender({ apiUrl: lago.url, apiKey: lago.apiKey });
   let sendStart = 0;
@@ -325,6 +325,8 @@ async function runWorker(
   while (performance.now() < deadline) {
     const start = performance.now();
     const round = await deliverOnce(deps);
+    t.tally.parked += round.parked;
+    if (round.claimed === 0 && round.parked > 0) continue;
     if (round.claimed === 0) break;
     t.rounds++;
     t.claimMs += sendStart - start;
@@ -343,8 +345,8 @@ async function queueState(db: Database) {
   const [row] = await db.rows<Record<string, string | number>>(sql`
     select count(*) filter (where line is not null and status = 'delivered')::int
         as delivered,
-      count(*) filter (where line is null and status = 'pending' and attempts = 0)::int
-        as unbillable_pending,
+      count(*) filter (where line is null and status = 'unbillable' and attempts = 0)::int
+        as unbillable_set_aside,
       encode(sha256(convert_to(
         string_agg(line, E'\n' order by line collate "C"), 'UTF8')), 'hex') as digest
     from (
@@ -358,7 +360,7 @@ async function queueState(db: Database) {
     ) lines`);
   return {
     delivered: Number(row.delivered),
-    unbillablePending: Number(row.unbillable_pending),
+    unbillableSetAside: Number(row.unbillable_set_aside),
     digest: String(row.digest),
   };
 }
@@ -421,8 +423,8 @@ async function drain(
       [performance.now() > deadline, `stopped at --seconds-max`],
       [queue.delivered !== n, `${queue.delivered}/${n} delivered in PG`],
       [
-        queue.unbillablePending !== unbillable,
-        `${queue.unbillablePending}/${unbillable} unbillable left pending`,
+        queue.unbillableSetAside !== unbillable,
+        `${queue.unbillableSetAside}/${unbillable} unbillable set aside`,
       ],
       [fake.stored !== n, `fake stored ${fake.stored}/${n}`],
       [fake.sent !== n, `${fake.sent} events sent for ${n}`],
@@ -539,7 +541,7 @@ async function main(): Promise<boolean> {
     try {
       console.log(
         `Lago drain: ${n} events, ${flags.sessions} sessions, pool ` +
-          `${flags.pool}, ${flags.unbillable} unbillable pending, fake Lago ${flags.lago}, ${navigator.hardwareConcurrency} CPUs`,
+          `${flags.pool}, ${flags.unbillable} unbillable queued, fake Lago ${flags.lago}, ${navigator.hardwareConcurrency} CPUs`,
       );
       for (const workers of flags.workers.split(",").map(Number)) {
         let result = await drain(db, url, workers, n);

@@ -4,7 +4,9 @@
  * logins, expired admin/customer sessions, sign-in links past their window
  * and life, settled partner deliveries past their retention, hook outcome
  * buckets past 48 hours and hook key reports of instances gone without a
- * clean stop, and pick up flag changes made by other instances.
+ * clean stop, history past `RETENTION_DAYS` (lib/retention.ts), return
+ * unbillable usage events whose link a racing claim missed, and pick up flag
+ * changes made by other instances.
  */
 import type { Database } from "../db/client.ts";
 import { pruneExpiredSessions, pruneLoginFailures } from "../db/queries/admins.ts";
@@ -14,12 +16,14 @@ import { pruneHookKeyReports, pruneOutcomeBuckets } from "../db/queries/hook_out
 import { pruneFinishedPairs } from "../db/queries/scan_pairs.ts";
 import { pruneStalePendingStarts } from "../db/queries/sessions.ts";
 import { pruneSignInLinks } from "../db/queries/sign_in_links.ts";
+import { requeueBillableEvents } from "../db/queries/usage_events.ts";
 import { LOGIN_FAILURE_WINDOW_MS } from "./admin_accounts.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { FeatureFlags } from "./flags.ts";
 import { SIGN_IN_LINK_TTL_MS, SIGN_IN_WINDOW_MS } from "./sign_in.ts";
 import { errorSummary, logger } from "./logging.ts";
+import { pruneExpiredHistory } from "./retention.ts";
 
 export const FLAG_REFRESH_MS = 5_000;
 export const PRUNE_EVERY_MS = 10 * 60 * 1000;
@@ -36,7 +40,10 @@ export const DELIVERY_PRUNE_BATCH = 1000;
 export interface MaintenanceDeps {
   db: Database;
   clock: Clock;
-  config: Pick<Config, "partnerDeliveriesRetentionDays">;
+  config: Pick<
+    Config,
+    "partnerDeliveriesRetentionDays" | "retentionDays" | "reconcileLookbackHours"
+  >;
 }
 
 export async function pruneOnce(deps: MaintenanceDeps): Promise<void> {
@@ -65,13 +72,20 @@ export async function pruneOnce(deps: MaintenanceDeps): Promise<void> {
     new Date(now - HOOK_OUTCOME_RETENTION_MS),
   );
   await pruneHookKeyReports(deps.db, new Date(now - HOOK_KEY_REPORT_RETENTION_MS));
-  if (pairs || starts || partnerDeliveries || hookBuckets || signInLinks) {
+  const history = await pruneExpiredHistory(deps);
+  // Linking returns a session's unbillable events in its own transaction; a claim that read
+  // the link just before it was set may still have set one aside after that. Those come back here.
+  const requeued = await requeueBillableEvents(deps.db, { now: new Date(now) });
+  const expired = Object.values(history).some((n) => n > 0);
+  if (pairs || starts || partnerDeliveries || hookBuckets || signInLinks || expired || requeued) {
     logger("maintenance").info("pruned finished rows", {
       pairs,
       starts,
       partnerDeliveries,
       hookBuckets,
       signInLinks,
+      ...history,
+      requeued,
     });
   }
 }
