@@ -202,26 +202,30 @@ async function seed(db: Database, plan: SeedPlan): Promise<string> {
   const extra = unbillable > 0 ? UNBILLABLE_SESSIONS : 0;
   await db.rows(sql`truncate usage_events, live_sessions, tags, customers
     restart identity cascade`);
-  await db.rows(sql`insert into customers (id, name, lago_subscription_id)
-    select 'bench-cust-' || c, 'Bench customer ' || c, 'bench-sub-' || c
+  // Columns have no time defaults (times come from the app's clock): the bench sets them.
+  await db.rows(sql`insert into customers (id, name, lago_subscription_id, created_at, updated_at)
+    select 'bench-cust-' || c, 'Bench customer ' || c, 'bench-sub-' || c, now(), now()
     from generate_series(1, ${customers}::int) c`);
-  await db.rows(sql`insert into tags (id_tag, customer_id)
+  await db.rows(sql`insert into tags (id_tag, customer_id, created_at, updated_at)
     select 'BENCH-TAG-' || s,
-      case when s <= ${sessions}::int then 'bench-cust-' || (1 + s % ${customers}::int) end
+      case when s <= ${sessions}::int then 'bench-cust-' || (1 + s % ${customers}::int) end,
+      now(), now()
     from generate_series(1, ${sessions + extra}::int) s`);
   await db.rows(sql`
-    insert into usage_events (transaction_pk, event_id, kind, delta_mwh, occurred_at, next_attempt_at)
+    insert into usage_events (transaction_pk, event_id, kind, delta_mwh, occurred_at, next_attempt_at,
+      created_at)
     select tx, 'es-bench-' || tx || '-' || i, 'reading', 1 + (i * 7919) % 5000,
-      now() - interval '1 day' + i * interval '10 ms', now() - interval '1 minute'
+      now() - interval '1 day' + i * interval '10 ms', now() - interval '1 minute',
+      now() - interval '1 minute'
     from generate_series(1, ${unbillable + events}::int) i,
     lateral (select case when i <= ${unbillable}::int
       then ${sessions + 1}::int + i % ${Math.max(extra, 1)}::int
       else 1 + i % ${sessions}::int end as tx) t`);
   await db.rows(sql`
     insert into live_sessions (transaction_pk, charge_box_id, connector_id, id_tag,
-      customer_id, energy_mwh, started_at, last_reading_at)
+      customer_id, energy_mwh, started_at, last_reading_at, updated_at, resolve_next_at)
     select s.tx, 'BENCH-CB-' || s.tx, 1, 'BENCH-TAG-' || s.tx, t.customer_id,
-      coalesce(e.total, 0), coalesce(e.first, now()), coalesce(e.last, now())
+      coalesce(e.total, 0), coalesce(e.first, now()), coalesce(e.last, now()), now(), now()
     from generate_series(1, ${sessions + extra}::int) s(tx)
     join tags t on t.id_tag = 'BENCH-TAG-' || s.tx
     left join (select transaction_pk, sum(delta_mwh) as total, min(occurred_at) as first,
