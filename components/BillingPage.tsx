@@ -92,7 +92,10 @@ export function BillingPage({ overview: o, csrf }: BillingPageProps) {
       <section class="panel">
         <h2>Unbillable events ({unbillable})</h2>
         <p class="muted">
-          They wait and go out by themselves once the missing link is set.
+          They wait and go out by themselves once the missing link is set. {o.unbillable.setAside}
+          {" "}
+          of them are set aside (status{" "}
+          <code>unbillable</code>): the delivery no longer reads them until then.
         </p>
         <ul class="plain">
           <li>

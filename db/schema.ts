@@ -131,6 +131,9 @@ export const meterSamples = pgTable("meter_samples", {
     name: "meter_samples_pk",
     columns: [t.transactionPk, t.sampledAt, t.measurand, t.phase, t.format],
   }),
+  // Retention finds old samples by block range: rows arrive in `received_at` order (our
+  // clock), so a BRIN index is a few pages and costs the hot insert next to nothing.
+  index("meter_samples_received_brin").using("brin", t.receivedAt),
 ]);
 
 /** One row per OCPP transaction, kept current by the meter-values hook. */
@@ -281,9 +284,11 @@ export const usageEvents = pgTable("usage_events", {
   createdAt: ts("created_at").notNull(),
   deliveredAt: ts("delivered_at"),
 }, (t) => [
+  // `unbillable`: no subscription can be resolved yet (no tag, no customer, no
+  // subscription); out of the claim's way until the link is set.
   check(
     "usage_events_status_check",
-    sql`${t.status} in ('pending', 'delivered', 'dead', 'held')`,
+    sql`${t.status} in ('pending', 'delivered', 'dead', 'held', 'unbillable')`,
   ),
   // The claim walks this in order and stops after one batch, whatever the backlog.
   index("usage_events_claim_idx").on(t.attempts, t.id).where(
@@ -292,6 +297,10 @@ export const usageEvents = pgTable("usage_events", {
   index("usage_events_transaction_idx").on(t.transactionPk),
   // The dead-letter alert asks every 10 s whether any event is dead: never a scan of the table.
   index("usage_events_dead_idx").on(t.id).where(sql`status = 'dead'`),
+  // Setting a link returns that session's unbillable events: found by transaction.
+  index("usage_events_unbillable_idx").on(t.transactionPk).where(sql`status = 'unbillable'`),
+  // Retention deletes delivered events oldest first, a batch at a time.
+  index("usage_events_delivered_idx").on(t.deliveredAt).where(sql`status = 'delivered'`),
 ]);
 
 /** Small durable state of background jobs (sweep watermark, last SteVe/Lago outcome). */

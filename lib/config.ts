@@ -77,8 +77,18 @@ export interface Config {
   partnerWebhookTimeoutMs: number;
   /** Seconds between attempts of a partner delivery (each ±20 %); after the last, failed. */
   partnerWebhookRetrySchedule: number[];
-  /** Delivered and failed partner deliveries are deleted this many days after their last attempt. */
+  /**
+   * Delivered and failed partner deliveries are deleted this many days after
+   * their last attempt: `PARTNER_DELIVERIES_RETENTION_DAYS` (default 30), never
+   * more than {@link Config.retentionDays}.
+   */
   partnerDeliveriesRetentionDays: number;
+  /**
+   * `RETENTION_DAYS` (default 90): the longest settled history is kept.
+   * Delivered usage events, meter samples and inbound events older than this
+   * are deleted by maintenance (lib/retention.ts).
+   */
+  retentionDays: number;
   /**
    * The Cloudflare email worker (issue 14): its base URL and the key that signs
    * every send (equal to the worker's `POLARIS_SECRET_A` or `_B`). Unset: mail
@@ -104,6 +114,9 @@ const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) =>
   v === "true" || v === "1" || v === "yes"
 );
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+
+/** Partner deliveries' retention when `PARTNER_DELIVERIES_RETENTION_DAYS` is unset (capped by RETENTION_DAYS). */
+export const DEFAULT_PARTNER_DELIVERIES_RETENTION_DAYS = 30;
 
 /** Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h. */
 export const DEFAULT_PARTNER_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,50400,72000,86400";
@@ -145,7 +158,9 @@ const ENV_SCHEMA = z.object({
     /^\s*\d+\s*(,\s*\d+\s*)*$/,
     "must be seconds separated by commas, e.g. 5,300,1800",
   ).default(DEFAULT_PARTNER_RETRY_SCHEDULE),
-  PARTNER_DELIVERIES_RETENTION_DAYS: positiveInt(3650).default(30),
+  // No default here: unset, it is 30 days, or RETENTION_DAYS when that is shorter.
+  PARTNER_DELIVERIES_RETENTION_DAYS: positiveInt(3650).optional(),
+  RETENTION_DAYS: positiveInt(3650).default(90),
   EMAIL_WORKER_URL: z.url({ protocol: /^https?$/ }).optional(),
   EMAIL_WORKER_HMAC_KEY: z.string().min(
     MIN_HOOK_KEY_LENGTH,
@@ -251,6 +266,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.EMAIL_WORKER_URL && !e.EMAIL_WORKER_HMAC_KEY) {
     throw new ConfigError("EMAIL_WORKER_HMAC_KEY", "required with EMAIL_WORKER_URL");
   }
+  // RETENTION_DAYS is the ceiling: a longer partner setting would silently lose its meaning.
+  if (
+    e.PARTNER_DELIVERIES_RETENTION_DAYS !== undefined &&
+    e.PARTNER_DELIVERIES_RETENTION_DAYS > e.RETENTION_DAYS
+  ) {
+    throw new ConfigError(
+      "PARTNER_DELIVERIES_RETENTION_DAYS",
+      `must not exceed RETENTION_DAYS (${e.RETENTION_DAYS})`,
+    );
+  }
   const alertEmails = parseAlertEmails(e.ALERT_EMAIL);
   if (!isValidCron(e.RECONCILE_CRON)) {
     throw new ConfigError("RECONCILE_CRON", "not a cron expression");
@@ -295,7 +320,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     partnerWebhooksAllowLocal: e.PARTNER_WEBHOOKS_ALLOW_LOCAL,
     partnerWebhookTimeoutMs: e.PARTNER_WEBHOOK_TIMEOUT_SECONDS * 1000,
     partnerWebhookRetrySchedule: retrySchedule,
-    partnerDeliveriesRetentionDays: e.PARTNER_DELIVERIES_RETENTION_DAYS,
+    partnerDeliveriesRetentionDays: e.PARTNER_DELIVERIES_RETENTION_DAYS ??
+      Math.min(DEFAULT_PARTNER_DELIVERIES_RETENTION_DAYS, e.RETENTION_DAYS),
+    retentionDays: e.RETENTION_DAYS,
     emailWorker: e.EMAIL_WORKER_URL
       ? { url: e.EMAIL_WORKER_URL.replace(/\/+$/, ""), hmacKey: e.EMAIL_WORKER_HMAC_KEY! }
       : undefined,

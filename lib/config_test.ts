@@ -247,3 +247,30 @@ Deno.test("config - a SteVe hook's _NEXT key: accepted when set, too short is no
   });
   assert.deepEqual(alone.hooks.preAuthorize, { usable: false, problem: "missing_key" });
 });
+
+Deno.test("config - RETENTION_DAYS: default 90, and the ceiling of partner deliveries' retention", () => {
+  assert.equal(loadConfig({}).retentionDays, 90);
+  const cases: Array<[Record<string, string>, number, number]> = [
+    [{}, 90, 30],
+    [{ RETENTION_DAYS: "10" }, 10, 10],
+    [{ RETENTION_DAYS: "10", PARTNER_DELIVERIES_RETENTION_DAYS: "3" }, 10, 3],
+    [{ RETENTION_DAYS: "365", PARTNER_DELIVERIES_RETENTION_DAYS: "200" }, 365, 200],
+  ];
+  for (const [env, retention, partner] of cases) {
+    const c = loadConfig(env);
+    assert.deepEqual([c.retentionDays, c.partnerDeliveriesRetentionDays], [retention, partner]);
+  }
+  for (
+    const [env, variable] of [
+      [{ RETENTION_DAYS: "0" }, "RETENTION_DAYS"],
+      [{ RETENTION_DAYS: "3651" }, "RETENTION_DAYS"],
+      [{ PARTNER_DELIVERIES_RETENTION_DAYS: "91" }, "PARTNER_DELIVERIES_RETENTION_DAYS"],
+    ] as const
+  ) {
+    assert.throws(
+      () => loadConfig(env),
+      (e: unknown) => e instanceof ConfigError && e.variable === variable,
+      JSON.stringify(env),
+    );
+  }
+});

@@ -15,6 +15,7 @@ import {
   upsertCustomer,
   upsertTag,
 } from "../db/queries/customers.ts";
+import { requeueBillableEvents } from "../db/queries/usage_events.ts";
 import type { Clock } from "./clock.ts";
 import { invalidBody } from "./errors.ts";
 import { customerId, ocppIdentifier } from "./identifiers.ts";
@@ -75,12 +76,20 @@ export function toCustomerView(customer: Customer): CustomerView {
  */
 export async function saveCustomer(deps: CustomerDeps, input: unknown): Promise<Customer> {
   const { id, name, email, lagoSubscriptionId } = parseWith(CustomerInput, input);
-  return await upsertCustomer(deps.db, {
-    id: id ?? `c-${newToken(6)}`,
-    name,
-    email: email ?? null,
-    lagoSubscriptionId,
-    now: deps.clock.now(),
+  const now = deps.clock.now();
+  // One transaction: usage events waiting for this subscription return to the queue with it.
+  return await deps.db.transaction(async (tx) => {
+    const customer = await upsertCustomer(tx, {
+      id: id ?? `c-${newToken(6)}`,
+      name,
+      email: email ?? null,
+      lagoSubscriptionId,
+      now,
+    });
+    if (customer.lagoSubscriptionId !== null) {
+      await requeueBillableEvents(tx, { customerId: customer.id, now });
+    }
+    return customer;
   });
 }
 
@@ -91,12 +100,16 @@ export async function saveCustomer(deps: CustomerDeps, input: unknown): Promise<
  */
 export async function linkTag(deps: CustomerDeps, input: unknown): Promise<Tag> {
   const link = parseWith(TagLinkInput, input);
-  // One transaction: the existence check, the tag and its open sessions land together.
+  // One transaction: the existence check, the tag, its open sessions and the usage events
+  // waiting for this link land together.
   return await deps.db.transaction(async (tx) => {
     if (link.customerId !== null && !await getCustomer(tx, link.customerId)) {
       throw invalidBody("customerId", "no such customer");
     }
-    return await upsertTag(tx, { ...link, now: deps.clock.now() });
+    const now = deps.clock.now();
+    const tag = await upsertTag(tx, { ...link, now });
+    if (link.customerId !== null) await requeueBillableEvents(tx, { idTag: link.idTag, now });
+    return tag;
   });
 }
 

@@ -5,10 +5,12 @@
  * and life, settled partner deliveries past their retention, hook outcome
  * buckets past 48 hours and hook key reports of instances gone without a
  * clean stop, the shared state of several instances (rate-limit counters,
- * lapsed stream leases, scheduled-run claims, large bus payloads), and pick
- * up flag changes made by other instances. The prune runs once per slot
- * across instances (lib/scheduled_runs.ts); the flag refresh runs on each,
- * since each keeps its own copy.
+ * lapsed stream leases, scheduled-run claims, large bus payloads), history
+ * past `RETENTION_DAYS` (lib/retention.ts), return unbillable usage events
+ * whose link a racing claim missed, and pick up flag changes made by other
+ * instances. The prune runs once per slot across instances
+ * (lib/scheduled_runs.ts); the flag refresh runs on each, since each keeps
+ * its own copy.
  */
 import type { Database } from "../db/client.ts";
 import { pruneExpiredSessions, pruneLoginFailures } from "../db/queries/admins.ts";
@@ -22,6 +24,7 @@ import { pruneBusPayloads } from "../db/queries/bus_payloads.ts";
 import { pruneRateLimitCounters } from "../db/queries/rate_limits.ts";
 import { pruneScheduledRuns } from "../db/queries/scheduled_runs.ts";
 import { pruneStreamLeases } from "../db/queries/stream_leases.ts";
+import { requeueBillableEvents } from "../db/queries/usage_events.ts";
 import { LOGIN_FAILURE_WINDOW_MS } from "./admin_accounts.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
@@ -30,6 +33,7 @@ import { SIGN_IN_LINK_TTL_MS, SIGN_IN_WINDOW_MS } from "./sign_in.ts";
 import { errorSummary, logger } from "./logging.ts";
 import { MAX_RATE_WINDOW_MS } from "./rate_limit.ts";
 import { intervalSlot, runOncePerSlot, SCHEDULED_RUN_RETENTION_MS } from "./scheduled_runs.ts";
+import { pruneExpiredHistory } from "./retention.ts";
 
 export const FLAG_REFRESH_MS = 5_000;
 export const PRUNE_EVERY_MS = 10 * 60 * 1000;
@@ -48,7 +52,10 @@ export const BUS_PAYLOAD_RETENTION_MS = 3600 * 1000;
 export interface MaintenanceDeps {
   db: Database;
   clock: Clock;
-  config: Pick<Config, "partnerDeliveriesRetentionDays">;
+  config: Pick<
+    Config,
+    "partnerDeliveriesRetentionDays" | "retentionDays" | "reconcileLookbackHours"
+  >;
 }
 
 export async function pruneOnce(deps: MaintenanceDeps): Promise<void> {
@@ -81,13 +88,20 @@ export async function pruneOnce(deps: MaintenanceDeps): Promise<void> {
     new Date(now - HOOK_OUTCOME_RETENTION_MS),
   );
   await pruneHookKeyReports(deps.db, new Date(now - HOOK_KEY_REPORT_RETENTION_MS));
-  if (pairs || starts || partnerDeliveries || hookBuckets || signInLinks) {
+  const history = await pruneExpiredHistory(deps);
+  // Linking returns a session's unbillable events in its own transaction; a claim that read
+  // the link just before it was set may still have set one aside after that. Those come back here.
+  const requeued = await requeueBillableEvents(deps.db, { now: new Date(now) });
+  const expired = Object.values(history).some((n) => n > 0);
+  if (pairs || starts || partnerDeliveries || hookBuckets || signInLinks || expired || requeued) {
     logger("maintenance").info("pruned finished rows", {
       pairs,
       starts,
       partnerDeliveries,
       hookBuckets,
       signInLinks,
+      ...history,
+      requeued,
     });
   }
 }

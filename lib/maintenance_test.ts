@@ -8,6 +8,9 @@ import { forEachDatabase } from "../tests/_support/db.ts";
 import { ManualClock } from "./clock.ts";
 import { DELIVERY_PRUNE_BATCH, pruneOnce } from "./maintenance.ts";
 
+/** The retention settings' defaults (lib/retention.ts has its own tests). */
+const HISTORY = { retentionDays: 90, reconcileLookbackHours: 48 };
+
 Deno.test("maintenance - prunes finished pairs, stale pending starts and old failed logins only", async () => {
   await using db = await (async () => {
     const d = await openDatabase({});
@@ -33,7 +36,7 @@ Deno.test("maintenance - prunes finished pairs, stale pending starts and old fai
       ('A', 1, 'T', ${new Date(now - 60_000).toISOString()})`);
   await insertLoginFailure(db, { email: "a@b.c", failedAt: new Date(now - 20 * 60_000) });
   await insertLoginFailure(db, { email: "a@b.c", failedAt: new Date(now - 60_000) });
-  await pruneOnce({ db, clock, config: { partnerDeliveriesRetentionDays: 30 } });
+  await pruneOnce({ db, clock, config: { partnerDeliveriesRetentionDays: 30, ...HISTORY } });
   const count = async (table: string) =>
     (await db.rows<{ n: number }>(sql.raw(`select count(*)::int as n from ${table}`)))[0].n;
   assert.deepEqual(
@@ -76,7 +79,7 @@ Deno.test("maintenance - expired admin and customer sessions go, live ones stay"
   await pruneOnce({
     db,
     clock: new ManualClock(now),
-    config: { partnerDeliveriesRetentionDays: 30 },
+    config: { partnerDeliveriesRetentionDays: 30, ...HISTORY },
   });
   for (const table of ["admin_sessions", "customer_sessions"]) {
     const left = await db.rows<{ token_hash: string }>(
@@ -159,7 +162,7 @@ forEachDatabase(
         return rows;
       },
     };
-    const config = { partnerDeliveriesRetentionDays: 30 };
+    const config = { partnerDeliveriesRetentionDays: 30, ...HISTORY };
     await pruneOnce({ db: counted, clock: new ManualClock(now), config });
     assert.deepEqual(await left(), [
       "b-delivered-29d",
@@ -178,7 +181,7 @@ forEachDatabase(
     await pruneOnce({
       db,
       clock: new ManualClock(now),
-      config: { partnerDeliveriesRetentionDays: 7 },
+      config: { partnerDeliveriesRetentionDays: 7, ...HISTORY },
     });
     assert.deepEqual(await left(), [
       "delivered-5d",
@@ -211,7 +214,7 @@ forEachDatabase("maintenance - shared state of several instances", async (t, db)
       await pruneOnce({
         db,
         clock: new ManualClock(now),
-        config: { partnerDeliveriesRetentionDays: 30 },
+        config: { partnerDeliveriesRetentionDays: 30, ...HISTORY },
       });
       const left = async (query: SQL) => (await db.rows<{ v: string }>(query)).map((r) => r.v);
       assert.deepEqual(await left(sql`select key as v from rate_limit_counters`), ["current"]);

@@ -88,7 +88,7 @@ pgTest(
       .body?.cancel();
     await reading(rig.app, tx, new Date(T0), "0", "Transaction.Begin");
     await reading(rig.app, tx, new Date(T0 + 60_000), "2500");
-    const leased = await claimEvents(db, {
+    const { events: leased } = await claimEvents(db, {
       owner: "crashed-instance",
       now: clock.now(),
       leaseUntil: new Date(T0 + 30_000),

@@ -6,7 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
+import { claimEvents } from "../db/queries/usage_events.ts";
 import { deliverOnce } from "../lib/billing/lago_worker.ts";
+import { pruneOnce } from "../lib/maintenance.ts";
 import { resolveSessionsOnce } from "../lib/billing/session_resolver.ts";
 import { ManualClock } from "../lib/clock.ts";
 import { signBody } from "../lib/signed_request.ts";
@@ -44,6 +47,86 @@ async function startSession(rig: BillingRig, tag: string, beginWh: string) {
 }
 
 const PG_ONLY = { kinds: ["postgres" as const] };
+
+/** The statuses of a transaction's usage events, by id. */
+const statuses = async (db: Database, pk: number) =>
+  (await db.rows<{ status: string }>(sql`
+    select status from usage_events where transaction_pk = ${pk} order by id`))
+    .map((r) => r.status);
+
+forEachDatabase(
+  "billing: unbillable events are set aside, out of the claim's way, until their link is set",
+  async (t, db) => {
+    await t.step(
+      "a card without a customer: set aside, back to pending with the link, then delivered",
+      async () => {
+        await using rig = await startBillingRig({ db });
+        const worker = rig.app.deps.billing.worker;
+        // Small batches, so the claim meets the unbillable events before the billable one.
+        worker.batchLimit = 2;
+        const loose = uniqueId("LOOSE");
+        const unbillable = [];
+        for (let i = 0; i < 5; i++) {
+          const tx = await startSession(rig, loose, "1000");
+          assert.equal(await reading(rig.app, tx, minute(1), "3000"), 200);
+          unbillable.push(tx);
+        }
+        const ann = await billedCustomer(rig);
+        const billable = await startSession(rig, ann.tag, "1000");
+        await reading(rig.app, billable, minute(1), "2500");
+
+        await drain(worker);
+        assert.equal(rig.lago.sum(ann.subscription), "1.500000", "the billable one went out");
+        for (const tx of unbillable) assert.deepEqual(await statuses(db, tx.pk), ["unbillable"]);
+        // Nothing pending is left: a claim reads none of the set-aside events again.
+        const claim = await claimEvents(db, {
+          owner: "probe",
+          now: new Date(),
+          leaseUntil: new Date(Date.now() + 30_000),
+          limit: 100,
+        });
+        assert.deepEqual(claim, { events: [], parked: 0 });
+        const before = await (await rig.app.admin("GET", "/api/admin/billing")).json();
+        assert.equal(before.unbillable.tagWithoutCustomer, 5);
+        assert.equal(before.unbillable.setAside, 5);
+        assert.equal(before.queue.pending, 0);
+
+        // Linking the card returns its sessions' events in the same transaction as the link.
+        const res = await rig.app.admin("PUT", `/api/admin/tags/${loose}`, { customerId: ann.id });
+        assert.equal(res.status, 200);
+        await res.body?.cancel();
+        for (const tx of unbillable) assert.deepEqual(await statuses(db, tx.pk), ["pending"]);
+        await drain(worker);
+        assert.equal(rig.lago.sum(ann.subscription), "11.500000");
+        for (const tx of unbillable) assert.deepEqual(await statuses(db, tx.pk), ["delivered"]);
+      },
+    );
+
+    await t.step(
+      "a link set without returning them (a racing claim) is caught up by maintenance",
+      async () => {
+        await using rig = await startBillingRig({ db });
+        const ann = await billedCustomer(rig);
+        const loose = uniqueId("RACE");
+        const tx = await startSession(rig, loose, "1000");
+        await reading(rig.app, tx, minute(1), "4000");
+        await drain(rig.app.deps.billing.worker);
+        assert.deepEqual(await statuses(db, tx.pk), ["unbillable"]);
+        // As if the claim had read the card unlinked just before this committed.
+        await db.rows(sql`
+          insert into tags (id_tag, customer_id, created_at, updated_at)
+          values (${loose}, ${ann.id}, now(), now())
+          on conflict (id_tag) do update set customer_id = excluded.customer_id`);
+        await drain(rig.app.deps.billing.worker);
+        assert.deepEqual(await statuses(db, tx.pk), ["unbillable"], "nothing claims it by itself");
+        await pruneOnce(rig.app.deps);
+        assert.deepEqual(await statuses(db, tx.pk), ["pending"]);
+        await drain(rig.app.deps.billing.worker);
+        assert.equal(rig.lago.sum(ann.subscription), "3.000000");
+      },
+    );
+  },
+);
 
 forEachDatabase(
   "billing: the usage outbox and Lago delivery",
@@ -201,7 +284,9 @@ forEachDatabase(
         const waiting = await (await rig.app.admin("GET", "/api/admin/billing"))
           .json();
         assert.equal(waiting.unbillable.customerWithoutSubscription, 1);
-        assert.equal(waiting.queue.pending, 1);
+        // The claim set it aside: no longer pending, out of every later claim's way.
+        assert.equal(waiting.unbillable.setAside, 1);
+        assert.equal(waiting.queue.pending, 0);
         await (await rig.app.admin("PUT", `/api/admin/customers/${bea.id}`, {
           name: "Billed Customer",
           lagoSubscriptionId: bea.subscription,
@@ -222,6 +307,7 @@ forEachDatabase(
         await reading(rig.app, tx, minute(5), "14000");
         await drain(rig.app.deps.billing.worker);
         assert.equal(rig.lago.sum(cy.subscription), "0.000000");
+        assert.deepEqual(await statuses(db, tx.pk), ["unbillable"], "set aside: no card yet");
         rig.steve.addTransaction({
           id: tx.pk,
           chargeBoxId: tx.box,

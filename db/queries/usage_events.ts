@@ -13,21 +13,41 @@ export interface ClaimedEvent {
   subscriptionId: string;
 }
 
+/** What one claim did: the events leased to the caller, and how many it set aside. */
+export interface Claim {
+  events: ClaimedEvent[];
+  /** Events found unbillable and moved to `unbillable`, out of every later claim's way. */
+  parked: number;
+}
+
+/**
+ * The subscription an event bills to, resolved now through its session's tag
+ * and that tag's customer (a tag linked later still bills); null when a link
+ * is missing. `e` is the event.
+ */
+const BILLABLE_JOINS = sql`
+  left join live_sessions s on s.transaction_pk = e.transaction_pk
+  left join tags t on t.id_tag = s.id_tag
+  left join customers c on c.id = t.customer_id`;
+
 /**
  * Claims up to `limit` deliverable events for `owner` until `leaseUntil`.
- * Deliverable: pending, due, not leased by a live worker, and billable — the
- * transaction's tag belongs to a customer with a Lago subscription, resolved
- * now (a tag linked later still bills). `SKIP LOCKED` plus the lease keep two
- * workers from sending the same event; an expired lease (a crashed worker)
- * makes its events claimable again. Fresh events go first; events that
- * already failed come in batches that shrink with each failure, so one
- * poisoned event ends up alone and cannot hold the others back.
+ * Deliverable: pending, due, not leased by a live worker, and billable — a
+ * subscription resolves through the session's tag and customer. The pending
+ * events it meets that are not billable are moved to `unbillable` in the same
+ * statement, so no later claim walks past them again (they come back with
+ * {@link requeueBillableEvents} when the link is set). `SKIP LOCKED` plus the
+ * lease keep two workers from sending the same event; an expired lease (a
+ * crashed worker) makes its events claimable again. Fresh events go first;
+ * events that already failed come in batches that shrink with each failure,
+ * so one poisoned event ends up alone and cannot hold the others back.
  */
 export async function claimEvents(
   db: Executor,
   args: { owner: string; now: Date; leaseUntil: Date; limit: number },
-): Promise<ClaimedEvent[]> {
+): Promise<Claim> {
   const rows = await db.rows<{
+    parked: boolean;
     id: string | number;
     transaction_pk: string | number;
     event_id: string;
@@ -38,33 +58,40 @@ export async function claimEvents(
   }>(sql`
     with candidates as (
       select e.id, e.attempts, c.lago_subscription_id
-      from usage_events e
-      join live_sessions s on s.transaction_pk = e.transaction_pk
-      join tags t on t.id_tag = s.id_tag
-      join customers c on c.id = t.customer_id
+      from usage_events e ${BILLABLE_JOINS}
       where e.status = 'pending' and e.next_attempt_at <= ${at(args.now)}
         and (e.lease_until is null or e.lease_until < ${at(args.now)})
-        and c.lago_subscription_id is not null
       order by e.attempts, e.id
       limit ${args.limit}
       for update of e skip locked
+    ), parked as (
+      update usage_events e set status = 'unbillable'
+      from candidates
+      where e.id = candidates.id and candidates.lago_subscription_id is null
+      returning e.id
+    ), billable as (
+      select * from candidates where lago_subscription_id is not null
     ), lowest as (
-      select min(attempts) as attempts from candidates
+      select min(attempts) as attempts from billable
     ), sized as (
       -- Only events that failed equally often go together, limit / 2^failures of them.
-      select candidates.* from candidates, lowest
-      where candidates.attempts = lowest.attempts
-      order by candidates.id
+      select billable.* from billable, lowest
+      where billable.attempts = lowest.attempts
+      order by billable.id
       limit (select greatest(1, ${args.limit} / power(2, least(attempts, 16))::int) from lowest)
+    ), claimed as (
+      update usage_events e
+      set lease_owner = ${args.owner}, lease_until = ${at(args.leaseUntil)}
+      from sized
+      where e.id = sized.id
+      returning e.id, e.transaction_pk, e.event_id, e.delta_mwh,
+        ${epochMs(sql`e.occurred_at`)} as occurred_ms, e.attempts,
+        sized.lago_subscription_id as subscription_id
     )
-    update usage_events e
-    set lease_owner = ${args.owner}, lease_until = ${at(args.leaseUntil)}
-    from sized
-    where e.id = sized.id
-    returning e.id, e.transaction_pk, e.event_id, e.delta_mwh,
-      ${epochMs(sql`e.occurred_at`)} as occurred_ms, e.attempts,
-      sized.lago_subscription_id as subscription_id`);
-  return rows.map((r) => ({
+    select false as parked, * from claimed
+    union all
+    select true, id, null, null, null, null, null, null from parked`);
+  const events = rows.filter((r) => !r.parked).map((r) => ({
     id: Number(r.id),
     transactionPk: Number(r.transaction_pk),
     eventId: r.event_id,
@@ -73,6 +100,37 @@ export async function claimEvents(
     attempts: r.attempts,
     subscriptionId: r.subscription_id,
   })).sort((a, b) => a.id - b.id);
+  return { events, parked: rows.length - events.length };
+}
+
+/**
+ * Unbillable events that now resolve to a subscription back to pending, due
+ * now: those of the sessions of `idTag`, of the tags of `customerId`, of
+ * `transactionPk`, or (none given) all of them. Run it in the transaction
+ * that sets the link, so the events return with it. A claim that read the
+ * link just before it was set can still park an event after this ran; the
+ * unscoped call (maintenance) returns those. Returns how many came back.
+ */
+export async function requeueBillableEvents(
+  db: Executor,
+  args: { now: Date; idTag?: string; customerId?: string; transactionPk?: number },
+): Promise<number> {
+  const scope = args.idTag !== undefined
+    ? sql`and s.id_tag = ${args.idTag}`
+    : args.customerId !== undefined
+    ? sql`and c.id = ${args.customerId}`
+    : args.transactionPk !== undefined
+    ? sql`and s.transaction_pk = ${args.transactionPk}`
+    : sql``;
+  const rows = await db.rows(sql`
+    update usage_events e set status = 'pending', next_attempt_at = ${at(args.now)}
+    from live_sessions s
+    join tags t on t.id_tag = s.id_tag
+    join customers c on c.id = t.customer_id
+    where e.status = 'unbillable' and s.transaction_pk = e.transaction_pk
+      and c.lago_subscription_id is not null ${scope}
+    returning 1`);
+  return rows.length;
 }
 
 /** A bigint[] parameter, bound the same way by every driver. */
@@ -142,11 +200,14 @@ export interface QueueFigures {
   pending: number;
   pendingMwh: number;
   oldestPendingAt: Date | null;
+  /** By cause: pending events no subscription resolves for, and those set aside (`unbillable`). */
   unbillable: {
     noTag: number;
     tagWithoutCustomer: number;
     customerWithoutSubscription: number;
   };
+  /** Events in the `unbillable` status. */
+  setAside: number;
   dead: number;
   held: number;
   delivered: number;
@@ -163,20 +224,20 @@ export async function queueFigures(
       count(*) filter (where e.status = 'pending')::int as pending,
       coalesce(sum(e.delta_mwh) filter (where e.status = 'pending'), 0)::float8 as pending_mwh,
       ${epochMs(sql`min(e.created_at) filter (where e.status = 'pending')`)} as oldest_ms,
-      count(*) filter (where e.status = 'pending' and s.id_tag is null)::int as no_tag,
-      count(*) filter (where e.status = 'pending' and s.id_tag is not null and t.customer_id is null)::int
-        as tag_without_customer,
-      count(*) filter (where e.status = 'pending' and c.id is not null and c.lago_subscription_id is null)::int
-        as customer_without_subscription,
+      -- By cause, whether a claim has set them aside yet or not.
+      count(*) filter (where e.status in ('pending', 'unbillable') and s.id_tag is null)::int
+        as no_tag,
+      count(*) filter (where e.status in ('pending', 'unbillable') and s.id_tag is not null
+        and t.customer_id is null)::int as tag_without_customer,
+      count(*) filter (where e.status in ('pending', 'unbillable') and c.id is not null
+        and c.lago_subscription_id is null)::int as customer_without_subscription,
+      count(*) filter (where e.status = 'unbillable')::int as unbillable,
       count(*) filter (where e.status = 'dead')::int as dead,
       count(*) filter (where e.status = 'held')::int as held,
       count(*) filter (where e.status = 'delivered')::int as delivered,
       count(*) filter (where e.status = 'delivered'
         and e.delivered_at > ${at(new Date(now.getTime() - 60_000))})::int as delivered_last_minute
-    from usage_events e
-    left join live_sessions s on s.transaction_pk = e.transaction_pk
-    left join tags t on t.id_tag = s.id_tag
-    left join customers c on c.id = t.customer_id`);
+    from usage_events e ${BILLABLE_JOINS}`);
   return {
     pending: Number(r.pending),
     pendingMwh: Number(r.pending_mwh),
@@ -186,6 +247,7 @@ export async function queueFigures(
       tagWithoutCustomer: Number(r.tag_without_customer),
       customerWithoutSubscription: Number(r.customer_without_subscription),
     },
+    setAside: Number(r.unbillable),
     dead: Number(r.dead),
     held: Number(r.held),
     delivered: Number(r.delivered),

@@ -106,3 +106,41 @@ export function errorsByIndex(body: unknown): Map<number, string> {
 }
 
 const summarize = (body: unknown) => JSON.stringify(body ?? null).slice(0, 300);
+
+/** What Lago said to a cheap authenticated read (`deno task doctor`). */
+export type LagoCredentialCheck =
+  /** The key is accepted and the billable metric exists. */
+  | { kind: "ok" }
+  /** 401/403: the key is refused. */
+  | { kind: "unauthorized"; status: number }
+  /** 404: the key is accepted (Lago checks it first) but no metric has this code. */
+  | { kind: "no_metric" }
+  /** No answer, or another status. */
+  | { kind: "unreachable"; reason: string };
+
+/**
+ * `GET /api/v1/billable_metrics/{code}`: proves the key and that the metric
+ * the worker sends events to exists, and changes nothing in Lago.
+ */
+export async function checkLagoCredentials(
+  options: { apiUrl: string; apiKey: string; metricCode: string; timeoutMs?: number },
+): Promise<LagoCredentialCheck> {
+  const client = Client(options.apiKey, { baseUrl: `${options.apiUrl}/api/v1` });
+  let response: Response;
+  try {
+    response = await client.billableMetrics.findBillableMetric(options.metricCode, {
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+    });
+  } catch (error) {
+    if (!(error instanceof Response)) {
+      return { kind: "unreachable", reason: `network: ${(error as Error)?.name ?? "error"}` };
+    }
+    response = error;
+  }
+  await response.body?.cancel().catch(() => {});
+  const status = response.status;
+  if (response.ok) return { kind: "ok" };
+  if (status === 401 || status === 403) return { kind: "unauthorized", status };
+  if (status === 404) return { kind: "no_metric" };
+  return { kind: "unreachable", reason: `HTTP ${status}` };
+}

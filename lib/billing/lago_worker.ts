@@ -54,6 +54,8 @@ export interface LagoWorkerDeps {
 
 export interface DeliveryRound {
   claimed: number;
+  /** Events the claim found unbillable and set aside (status `unbillable`). */
+  parked: number;
   delivered: number;
   dead: number;
   retried: number;
@@ -82,16 +84,17 @@ function toLagoEvent(deps: LagoWorkerDeps, e: ClaimedEvent): LagoEvent {
 export async function deliverOnce(
   deps: LagoWorkerDeps,
 ): Promise<DeliveryRound> {
-  const round = { claimed: 0, delivered: 0, dead: 0, retried: 0 };
+  const round = { claimed: 0, parked: 0, delivered: 0, dead: 0, retried: 0 };
   if (!deps.sender) return round;
   const now = deps.clock.now();
-  const claimed = await claimEvents(deps.db, {
+  const { events: claimed, parked } = await claimEvents(deps.db, {
     owner: deps.owner,
     now,
     leaseUntil: new Date(now.getTime() + (deps.leaseMs ?? 30_000)),
     limit: deps.batchLimit ?? LAGO_BATCH_LIMIT,
   });
   round.claimed = claimed.length;
+  round.parked = parked;
   if (!claimed.length) return round;
 
   const outcome = await deps.sender.sendBatch(
@@ -169,7 +172,8 @@ export async function deliverOnce(
 
 /**
  * Runs {@link deliverOnce} until stopped: back to back while there is work
- * (a round that only retried waits), else every `idleMs`. Stopping waits for
+ * (a round that only retried waits; one that set events aside goes on, billable
+ * ones may be behind them), else every `idleMs`. Stopping waits for
  * the round in flight (its events are settled, not stranded).
  */
 export function startLagoWorker(
@@ -179,7 +183,7 @@ export function startLagoWorker(
   return startRoundLoop({
     round: async () => {
       const round = await deliverOnce(deps);
-      return round.claimed > 0 && round.retried !== round.claimed;
+      return round.parked > 0 || (round.claimed > 0 && round.retried !== round.claimed);
     },
     onError: (error) => deps.log.error("Lago worker round failed", { error: errorSummary(error) }),
     idleMs: options.idleMs ?? 500,

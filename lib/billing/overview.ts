@@ -14,10 +14,12 @@ export interface BillingOverview {
     deliveredLastMinute: number;
     delivered: number;
   };
+  /** Events no subscription resolves for, by cause; `setAside` of them have status `unbillable`. */
   unbillable: {
     noTag: number;
     tagWithoutCustomer: number;
     customerWithoutSubscription: number;
+    setAside: number;
   };
   deadLetters: number;
   held: number;
@@ -59,7 +61,7 @@ export async function billingOverview(
       deliveredLastMinute: figures.deliveredLastMinute,
       delivered: figures.delivered,
     },
-    unbillable: figures.unbillable,
+    unbillable: { ...figures.unbillable, setAside: figures.setAside },
     deadLetters: figures.dead,
     held: figures.held,
     problems: problems.map((p) => ({

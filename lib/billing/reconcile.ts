@@ -22,7 +22,8 @@ import { errorSummary, type Logger } from "../logging.ts";
 import { parseScaledDecimal } from "../meter_values.ts";
 import type { SteveApi, SteveTransaction } from "./steve_api.ts";
 
-const WATERMARK_KEY = "sweep_watermark";
+/** `billing_state` key: start of the oldest transaction still running at the last sweep. */
+export const WATERMARK_KEY = "sweep_watermark";
 
 export interface SweepDeps {
   db: Database;

@@ -9,6 +9,7 @@ import {
   listUnresolvedSessions,
   postponeResolution,
 } from "../../db/queries/billing.ts";
+import { requeueBillableEvents } from "../../db/queries/usage_events.ts";
 import type { Clock } from "../clock.ts";
 import type { EventPublisher } from "../event_bus.ts";
 import { errorSummary, type Logger } from "../logging.ts";
@@ -42,11 +43,16 @@ export async function resolveSessionsOnce(
       const [record] = await deps.steve.listTransactions({ transactionPk });
       const startMwh = record ? parseScaledDecimal(record.startValue, 3) : null;
       if (record && startMwh !== null && record.ocppIdTag) {
-        const applied = await applySteveRecord(deps.db, {
-          transactionPk,
-          idTag: record.ocppIdTag,
-          startRegisterMwh: startMwh,
-          now,
+        // One transaction: the session's events set aside for want of a tag return with it.
+        const applied = await deps.db.transaction(async (tx) => {
+          const result = await applySteveRecord(tx, {
+            transactionPk,
+            idTag: record.ocppIdTag,
+            startRegisterMwh: startMwh,
+            now,
+          });
+          await requeueBillableEvents(tx, { transactionPk, now });
+          return result;
         });
         if (applied) {
           deps.bus.publish(

@@ -1,6 +1,7 @@
 /**
  * A fake Lago over real HTTP: `POST /api/v1/events/batch`, all-or-nothing,
- * with failure modes a test switches on.
+ * with failure modes a test switches on, and `GET /api/v1/billable_metrics/{code}`
+ * (401 on a wrong key, 404 `billable_metric_not_found` on another code).
  *
  * The 422 mimics Lago's batch validation failure, errors keyed by the event's
  * index in the batch. Observed from self-hosted Lago v1.17.4 on a repeated
@@ -203,6 +204,22 @@ export function startFakeLago(options: FakeLagoOptions = {}): FakeLago {
 
   const server = serveFake(async (request) => {
     const { pathname } = new URL(request.url);
+    const metric = /^\/api\/v1\/billable_metrics\/([^/]+)$/.exec(pathname);
+    if (request.method === "GET" && metric) {
+      // Lago checks the key first, then finds the metric by its code.
+      await request.body?.cancel();
+      if (request.headers.get("authorization") !== `Bearer ${apiKey}`) return lagoError(401);
+      if (decodeURIComponent(metric[1]) !== metricCode) {
+        return fakeResponse(404, {
+          status: 404,
+          error: "Not Found",
+          code: "billable_metric_not_found",
+        });
+      }
+      return fakeResponse(200, {
+        billable_metric: { code: metricCode, aggregation_type: "sum_agg", field_name: metricField },
+      });
+    }
     if (request.method !== "POST" || pathname !== "/api/v1/events/batch") {
       await request.body?.cancel();
       return lagoError(404);
