@@ -10,6 +10,7 @@
  *   those rows must outlive any sweep that can still see the transaction.
  * - Inbound events: Plug&Charge events (not the open ones, which wait for an
  *   admin) and partners' signed events.
+ * - Sent and failed mail (`email_messages`); pending mail is still owed.
  * - Partner deliveries keep their own, shorter setting
  *   (`PARTNER_DELIVERIES_RETENTION_DAYS`, default 30, never above
  *   `RETENTION_DAYS`; lib/maintenance.ts).
@@ -22,6 +23,7 @@ import { getBillingState } from "../db/queries/billing.ts";
 import { listPartners } from "../db/queries/partners.ts";
 import {
   deleteDeliveredUsageEvents,
+  deleteOldEmailMessages,
   deleteOldMeterSamples,
   deleteOldPartnerEvents,
   deleteOldPncEvents,
@@ -46,6 +48,7 @@ export interface RetentionResult {
   meterSamples: number;
   pncEvents: number;
   partnerEvents: number;
+  emailMessages: number;
 }
 
 /** Repeats `deleteBatch` until a batch comes back short. */
@@ -95,5 +98,6 @@ export async function pruneExpiredHistory(
       batch,
     );
   }
-  return { usageEvents, meterSamples, pncEvents, partnerEvents };
+  const emailMessages = await drain(() => deleteOldEmailMessages(db, { before, limit }), batch);
+  return { usageEvents, meterSamples, pncEvents, partnerEvents, emailMessages };
 }

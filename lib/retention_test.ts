@@ -85,6 +85,17 @@ forEachDatabase(
         values (${partnerId}::uuid, ${label}, 'x', '{}', ${received}::timestamptz)`);
     }
 
+    const mail = (label: string, status: string, created: string) =>
+      db.rows(sql`
+        insert into email_messages (id, purpose, to_address, subject, text, status, attempts,
+          next_attempt_at, created_at)
+        values (${label}, 'receipt', 'a@example.test', 'S', 'T', ${status}, 1,
+          ${created}::timestamptz, ${created}::timestamptz)`);
+    await mail("mail-past-sent", "sent", ago(90, 1));
+    await mail("mail-past-failed", "failed", ago(100));
+    await mail("mail-past-pending", "pending", ago(100));
+    await mail("mail-edge-sent", "sent", ago(90));
+
     const left = async () => ({
       events: (await db.rows<{ l: string }>(sql`select event_id as l from usage_events`))
         .map((r) => r.l).sort(),
@@ -93,6 +104,8 @@ forEachDatabase(
       pnc: (await db.rows<{ l: string }>(sql`select event_id as l from pnc_events`))
         .map((r) => r.l).sort(),
       partner: (await db.rows<{ l: string }>(sql`select dedup_key as l from partner_events`))
+        .map((r) => r.l).sort(),
+      mail: (await db.rows<{ l: string }>(sql`select id as l from email_messages`))
         .map((r) => r.l).sort(),
     });
     const clock = new ManualClock(NOW);
@@ -110,6 +123,7 @@ forEachDatabase(
       samples: ["s-1-edge", "s-2-open", "s-3-lookback", "s-4-watermark"],
       pnc: ["pnc-edge", "pnc-past-open"],
       partner: ["pe-edge"],
+      mail: ["mail-edge-sent", "mail-past-pending"],
     };
 
     await t.step(
@@ -122,6 +136,7 @@ forEachDatabase(
           meterSamples: 1,
           pncEvents: 2,
           partnerEvents: 1,
+          emailMessages: 2,
         });
         assert.deepEqual(await left(), {
           ...kept,
@@ -144,7 +159,13 @@ forEachDatabase(
         },
       };
       const result = await pruneExpiredHistory({ db: counted, clock, config }, 3);
-      assert.deepEqual(result, { usageEvents: 2, meterSamples: 8, pncEvents: 0, partnerEvents: 0 });
+      assert.deepEqual(result, {
+        usageEvents: 2,
+        meterSamples: 8,
+        pncEvents: 0,
+        partnerEvents: 0,
+        emailMessages: 0,
+      });
       assert.deepEqual(await left(), {
         ...kept,
         events: kept.events.filter((l) => l !== "ev-4-watermark"),
@@ -175,6 +196,7 @@ forEachDatabase(
           samples: ["s-2-open", "s-3-lookback"],
           pnc: ["pnc-past-open"],
           partner: [],
+          mail: ["mail-past-pending"],
         });
       },
     );

@@ -101,3 +101,25 @@ export async function deleteOldPartnerEvents(
     returning 1`);
   return rows.length;
 }
+
+/**
+ * Mail settled (sent or failed) and created before `before`, oldest first;
+ * pending mail is never deleted. Ids stay unique while a cause can repeat:
+ * receipts and alerts are queued by the one write that ends or raises, never
+ * again months later.
+ */
+export async function deleteOldEmailMessages(
+  db: Executor,
+  args: { before: Date; limit: number },
+): Promise<number> {
+  const rows = await db.rows(sql`
+    delete from email_messages
+    where id in (
+      select id from email_messages
+      where created_at < ${at(args.before)} and status in ('sent', 'failed')
+      order by created_at
+      limit ${args.limit}
+      for update skip locked)
+    returning 1`);
+  return rows.length;
+}
