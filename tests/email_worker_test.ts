@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signHex } from "../lib/signatures/hex.ts";
 import { type RunningEmailWorker, startEmailWorker } from "../workers/email/local.ts";
+import type { SendRequest } from "../workers/email/send_request.ts";
 import { chunkedBody } from "./_support/bodies.ts";
 import { until } from "./_support/real_email_worker.ts";
 import { type FakeEmailApi, startFakeEmailApi } from "./fakes/fake_email_api.ts";
@@ -23,16 +24,8 @@ const TIMEOUT_MS = 1_500;
 const LIMIT = 256 * 1024;
 const encoder = new TextEncoder();
 
-interface Message {
-  id: string;
-  ts: number;
-  nonce: string;
-  to: string;
-  subject: string;
-  text: string;
-  html?: string;
-  [extra: string]: unknown;
-}
+/** A request body: the worker's definition, plus whatever a test adds to probe the shape check. */
+type Message = SendRequest & { [extra: string]: unknown };
 
 const nowS = () => Math.floor(Date.now() / 1000);
 const unique = () => crypto.randomUUID().replaceAll("-", "");

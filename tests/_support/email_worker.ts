@@ -6,20 +6,13 @@
  * an id it already sent.
  */
 import { verifyHex } from "../../lib/signatures/mod.ts";
+import type { SendRequest } from "../../workers/email/send_request.ts";
 import { type FakeHttpServer, serveFake } from "../fakes/fake_http.ts";
 
 export const EMAIL_KEY = "email-worker-test-key-0123456789abcdef0123";
 
-/** The body the app signs (issue 14 §1). */
-export interface SendBody {
-  id: string;
-  ts: number;
-  nonce: string;
-  to: string;
-  subject: string;
-  text: string;
-  html?: string;
-}
+/** The body the app signs (issue 14 §1): the worker's own definition. */
+export type SendBody = SendRequest;
 
 export interface ReceivedSend {
   path: string;
