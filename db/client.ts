@@ -30,6 +30,12 @@ export interface Executor {
 /** What the rest of the app sees of the database. */
 export interface Database extends Executor {
   readonly driver: DatabaseDriver;
+  /**
+   * The database as an executor whose statements are not prepared: each is
+   * planned for its own parameters. For a statement whose generic plan goes
+   * wrong (the batched meter statement: lib/meter_group_commit.ts).
+   */
+  readonly unprepared: Executor;
   /** Runs `fn` in one transaction: all its writes land, or none. */
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -67,6 +73,7 @@ function wrap(
       }
       : {}),
     driver,
+    unprepared: executor(orm),
     transaction: (fn) => orm.transaction((tx) => fn(executor(tx as unknown as Drizzle))),
     // Idempotent: shutdown paths and test disposers may both close.
     close: () => closing ??= close(),

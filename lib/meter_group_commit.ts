@@ -22,9 +22,9 @@ export type RecordMeterCall = (call: MeterCall) => Promise<LiveSession | null>;
 /** Calls per batch at most; more wait for the next. */
 export const METER_BATCH_MAX = 200;
 /**
- * Batches committing at once. One: measured in bench/run.ts (meter, 20 s),
- * one at a time did 5.5k calls/s, two 4.5k (smaller batches, more commits,
- * PostgreSQL busier for less).
+ * Batches committing at once. One: measured in bench/run.ts (meter, 20 s,
+ * batches in a transaction), one at a time did 5.5k calls/s, two 4.5k
+ * (smaller batches, more commits, PostgreSQL busier for less).
  */
 export const METER_BATCHES_IN_FLIGHT = 1;
 
@@ -63,14 +63,17 @@ export function meterGroupCommit(
     const now = deps.clock.now();
     const rounds = roundsOf(batch);
     try {
-      // In a transaction, so unprepared: PostgreSQL plans each batch for its own rows. As a
-      // prepared statement its generic plan slowed as the tables grew (a batch of 20:
-      // 2.1 ms, then 7.8 ms after 2,000 batches; planned each time, a flat 1.8 ms).
-      const results = await deps.db.transaction(async (tx) => {
-        const out: Array<Array<LiveSession | null>> = [];
-        for (const round of rounds) out.push(await record(tx, round, now));
-        return out;
-      });
+      // Unprepared, so PostgreSQL plans each batch for its own rows: as a prepared statement
+      // its generic plan slowed as the tables grew (a batch of 20: 2.1 ms, then 7.8 ms after
+      // 2,000 batches; planned each time, a flat 1.8 ms). One round is one statement,
+      // atomic alone; several share a transaction.
+      const results = rounds.length === 1
+        ? [await record(deps.db.unprepared, rounds[0], now)]
+        : await deps.db.transaction(async (tx) => {
+          const out: Array<Array<LiveSession | null>> = [];
+          for (const round of rounds) out.push(await record(tx, round, now));
+          return out;
+        });
       rounds.forEach((round, i) => round.forEach((w, j) => w.resolve(results[i][j])));
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
@@ -80,7 +83,7 @@ export function meterGroupCommit(
       });
       for (const w of batch) {
         try {
-          w.resolve((await deps.db.transaction((tx) => record(tx, [w], now)))[0]);
+          w.resolve((await record(deps.db.unprepared, [w], now))[0]);
         } catch (error) {
           w.reject(error);
         }

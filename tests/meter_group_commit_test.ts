@@ -5,7 +5,7 @@
  * it answered 200 for.
  */
 import assert from "node:assert/strict";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import type { MeterCall } from "../db/queries/sessions.ts";
 import { ManualClock } from "../lib/clock.ts";
@@ -35,11 +35,15 @@ function call(pk: number, minute: number, wh: string, extra: { ends?: boolean } 
   });
 }
 
-/** The database, counting its transactions (each batch commits in one). */
+/** The database, counting its transactions and its unprepared statements (one per commit). */
 function counted(db: Database) {
-  const count = { transactions: 0 };
+  const count = { transactions: 0, statements: 0 };
   const wrapped: Database = {
     ...db,
+    unprepared: {
+      ...db.unprepared,
+      rows: <T>(q: SQL) => (count.statements++, db.unprepared.rows<T>(q)),
+    },
     transaction: (fn) => (count.transactions++, db.transaction(fn)),
   };
   return { db: wrapped, count };
@@ -69,7 +73,8 @@ forEachDatabase(
     ];
     const sessions = await Promise.all([first, ...rest]);
     assert.ok(sessions.every((s) => s !== null));
-    assert.deepEqual(count.transactions, 2, "alone, then one batch");
+    // The first alone (one statement), the rest one batch of two rounds (one transaction).
+    assert.deepEqual(count, { statements: 1, transactions: 1 }, "alone, then one batch");
     const energy = await db.rows<{ pk: string; mwh: string }>(sql`
       select transaction_pk as pk, energy_mwh as mwh from live_sessions
       where transaction_pk between ${pks[0]} and ${pks.at(-1)!} order by transaction_pk`);
