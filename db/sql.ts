@@ -4,6 +4,7 @@
  * (PGlite, node-postgres, postgres.js) returns the same way.
  */
 import { type SQL, sql } from "drizzle-orm";
+import type { Executor } from "./client.ts";
 
 /** A JS time as a `timestamptz` parameter. */
 export const at = (time: Date): SQL => sql`${time.toISOString()}::timestamptz`;
@@ -30,4 +31,27 @@ export function isUniqueViolation(error: unknown): boolean {
     if ((e as { code?: unknown }).code === "23505") return true;
   }
   return false;
+}
+
+/**
+ * One bounded batch of a retention delete: up to `limit` rows of `table`
+ * matching `where`, oldest first by `orderBy`, locked `SKIP LOCKED` so
+ * instances pruning at once skip each other's rows and no statement holds
+ * many locks for long. Answers how many went; callers repeat it until short.
+ */
+export async function deleteOldestBatch(
+  db: Executor,
+  args: { table: string; where: SQL; orderBy: SQL; limit: number },
+): Promise<number> {
+  const table = sql.identifier(args.table);
+  const rows = await db.rows(sql`
+    delete from ${table}
+    where id in (
+      select id from ${table}
+      where ${args.where}
+      order by ${args.orderBy}
+      limit ${args.limit}
+      for update skip locked)
+    returning 1`);
+  return rows.length;
 }

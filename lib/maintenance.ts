@@ -33,7 +33,7 @@ import { SIGN_IN_LINK_TTL_MS, SIGN_IN_WINDOW_MS } from "./sign_in.ts";
 import { errorSummary, logger } from "./logging.ts";
 import { MAX_RATE_WINDOW_MS } from "./rate_limit.ts";
 import { intervalSlot, runOncePerSlot, SCHEDULED_RUN_RETENTION_MS } from "./scheduled_runs.ts";
-import { pruneExpiredHistory } from "./retention.ts";
+import { drain, pruneExpiredHistory } from "./retention.ts";
 
 export const FLAG_REFRESH_MS = 5_000;
 export const PRUNE_EVERY_MS = 10 * 60 * 1000;
@@ -115,15 +115,11 @@ export async function pruneOnce(deps: MaintenanceDeps): Promise<void> {
 async function prunePartnerDeliveries(db: Database, before: Date): Promise<number> {
   let deleted = 0;
   for (const partner of await listPartners(db)) {
-    for (;;) {
-      const n = await pruneSettledDeliveries(db, {
-        partnerId: partner.id,
-        before,
-        limit: DELIVERY_PRUNE_BATCH,
-      });
-      deleted += n;
-      if (n < DELIVERY_PRUNE_BATCH) break;
-    }
+    deleted += await drain(
+      () =>
+        pruneSettledDeliveries(db, { partnerId: partner.id, before, limit: DELIVERY_PRUNE_BATCH }),
+      DELIVERY_PRUNE_BATCH,
+    );
   }
   return deleted;
 }

@@ -51,8 +51,11 @@ export interface RetentionResult {
   emailMessages: number;
 }
 
-/** Repeats `deleteBatch` until a batch comes back short. */
-async function drain(deleteBatch: () => Promise<number>, batch: number): Promise<number> {
+/** Repeats `deleteBatch` until a batch comes back short; answers how many rows went in all. */
+export async function drain(
+  deleteBatch: () => Promise<number>,
+  batch: number,
+): Promise<number> {
   let deleted = 0;
   for (;;) {
     const n = await deleteBatch();

@@ -6,7 +6,7 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
-import { at } from "../sql.ts";
+import { at, deleteOldestBatch } from "../sql.ts";
 
 /**
  * Rows of transaction `pk` may go: its session is not open, and it neither
@@ -69,38 +69,25 @@ export async function deleteOldMeterSamples(
  * Plug&Charge events received before `before`, oldest first, except open ones
  * (flagged as needing action and not yet acknowledged): those wait for an admin.
  */
-export async function deleteOldPncEvents(
-  db: Executor,
-  args: { before: Date; limit: number },
-): Promise<number> {
-  const rows = await db.rows(sql`
-    delete from pnc_events
-    where id in (
-      select id from pnc_events
-      where received_at < ${at(args.before)} and not (needs_action and acknowledged_at is null)
-      order by received_at
-      limit ${args.limit}
-      for update skip locked)
-    returning 1`);
-  return rows.length;
-}
+export const deleteOldPncEvents = (db: Executor, args: { before: Date; limit: number }) =>
+  deleteOldestBatch(db, {
+    table: "pnc_events",
+    where: sql`received_at < ${at(args.before)} and not (needs_action and acknowledged_at is null)`,
+    orderBy: sql`received_at`,
+    limit: args.limit,
+  });
 
 /** A partner's inbound events received before `before`, oldest first through its index. */
-export async function deleteOldPartnerEvents(
+export const deleteOldPartnerEvents = (
   db: Executor,
   args: { partnerId: string; before: Date; limit: number },
-): Promise<number> {
-  const rows = await db.rows(sql`
-    delete from partner_events
-    where id in (
-      select id from partner_events
-      where partner_id = ${args.partnerId}::uuid and received_at < ${at(args.before)}
-      order by received_at
-      limit ${args.limit}
-      for update skip locked)
-    returning 1`);
-  return rows.length;
-}
+) =>
+  deleteOldestBatch(db, {
+    table: "partner_events",
+    where: sql`partner_id = ${args.partnerId}::uuid and received_at < ${at(args.before)}`,
+    orderBy: sql`received_at`,
+    limit: args.limit,
+  });
 
 /**
  * Mail settled (sent or failed) and created before `before`, oldest first;
@@ -108,18 +95,10 @@ export async function deleteOldPartnerEvents(
  * receipts and alerts are queued by the one write that ends or raises, never
  * again months later.
  */
-export async function deleteOldEmailMessages(
-  db: Executor,
-  args: { before: Date; limit: number },
-): Promise<number> {
-  const rows = await db.rows(sql`
-    delete from email_messages
-    where id in (
-      select id from email_messages
-      where created_at < ${at(args.before)} and status in ('sent', 'failed')
-      order by created_at
-      limit ${args.limit}
-      for update skip locked)
-    returning 1`);
-  return rows.length;
-}
+export const deleteOldEmailMessages = (db: Executor, args: { before: Date; limit: number }) =>
+  deleteOldestBatch(db, {
+    table: "email_messages",
+    where: sql`created_at < ${at(args.before)} and status in ('sent', 'failed')`,
+    orderBy: sql`created_at`,
+    limit: args.limit,
+  });
