@@ -1,4 +1,5 @@
 // The admin email page: the outbox in numbers, why mail waits, the messages (failed first), Retry.
+import { RetriedNotice, Stat } from "./Stats.tsx";
 import type { EmailMessageView, EmailOverview } from "../lib/email/service.ts";
 import { formatDate } from "./format.ts";
 import { Page } from "./Page.tsx";
@@ -40,24 +41,11 @@ export function EmailPage({ overview, csrf, retried }: EmailPageProps) {
           {problem.message}
         </p>
       )}
-      {retried !== undefined && (
-        <p class="notice" role="status">
-          {retried} {retried === 1 ? "message" : "messages"} queued again.
-        </p>
-      )}
+      <RetriedNotice count={retried} one="message" many="messages" />
       <div class="stat-grid">
-        <div class="panel stat">
-          <h3>Waiting</h3>
-          <p class="big small-big" data-testid="queue-pending">{queue.pending}</p>
-        </div>
-        <div class="panel stat">
-          <h3>Failed</h3>
-          <p class="big small-big" data-testid="queue-failed">{queue.failed}</p>
-        </div>
-        <div class="panel stat">
-          <h3>Sent, last hour</h3>
-          <p class="big small-big" data-testid="queue-sent">{queue.sentLastHour}</p>
-        </div>
+        <Stat title="Waiting" value={queue.pending} testid="queue-pending" />
+        <Stat title="Failed" value={queue.failed} testid="queue-failed" />
+        <Stat title="Sent, last hour" value={queue.sentLastHour} testid="queue-sent" />
       </div>
       <section class="panel">
         {messages.length === 0 ? <p class="empty">No mail yet.</p> : (

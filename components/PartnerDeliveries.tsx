@@ -1,4 +1,5 @@
 // The partner page's deliveries out: health, the failing banner, test connection, the list with Retry.
+import { RetriedNotice, Stat } from "./Stats.tsx";
 import type { PartnerDeliveriesPage } from "../lib/partner_deliveries/health.ts";
 import type { PingResult } from "../lib/partner_deliveries/service.ts";
 import { formatDate } from "./format.ts";
@@ -60,33 +61,25 @@ export function PartnerDeliveries(
         </p>
       )}
       {ping && <PingOutcome ping={ping} />}
-      {retried !== undefined && (
-        <p class="notice" role="status">
-          {retried} {retried === 1 ? "delivery" : "deliveries"} queued again.
-        </p>
-      )}
+      <RetriedNotice count={retried} one="delivery" many="deliveries" />
       <div class="stat-grid delivery-health">
-        <div class="panel stat">
-          <h3>Last success</h3>
-          <p class="big small-big" data-testid="last-success">
-            {health.lastDeliveredAt ? formatDate(health.lastDeliveredAt) : "Never"}
-          </p>
-        </div>
-        <div class="panel stat">
-          <h3>Failed attempts, 24 h</h3>
-          <p class="big small-big" data-testid="failed-share">
-            {health.failedShare === null ? "—" : `${Math.round(health.failedShare * 100)} %`}
-          </p>
+        <Stat
+          title="Last success"
+          value={health.lastDeliveredAt ? formatDate(health.lastDeliveredAt) : "Never"}
+          testid="last-success"
+        />
+        <Stat
+          title="Failed attempts, 24 h"
+          value={health.failedShare === null ? "—" : `${Math.round(health.failedShare * 100)} %`}
+          testid="failed-share"
+        >
           <p class="muted small">
             {health.attempts === 0
               ? "No attempts on deliveries created in the last 24 h."
               : `${health.failedAttempts} of ${health.attempts} attempts on deliveries created in the last 24 h.`}
           </p>
-        </div>
-        <div class="panel stat">
-          <h3>Undelivered after 24 h</h3>
-          <p class="big small-big">{health.failingLong}</p>
-        </div>
+        </Stat>
+        <Stat title="Undelivered after 24 h" value={health.failingLong} />
       </div>
       {deliveries.length === 0
         ? (
