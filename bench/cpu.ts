@@ -117,3 +117,56 @@ export async function waitForQuiet(maxPct: number, maxMs: number): Promise<numbe
   }
   return Date.now() - started;
 }
+
+/** Busy ticks (1/100 s) of the machine, and per process with the role it plays in a bench. */
+export interface RoleCpuSnapshot {
+  busy: number;
+  ticks: Map<number, { role: string; ticks: number }>;
+}
+
+/**
+ * A snapshot for {@link roleCpuBetween}: each pid of `roles` under its role,
+ * PostgreSQL's processes serving `database` (and its auxiliaries) as
+ * `postgres`, everything else as `other`.
+ */
+export function readRoleCpu(roles: ReadonlyMap<number, string>, database: string): RoleCpuSnapshot {
+  const n = Deno.readTextFileSync("/proc/stat").split("\n")[0].split(/\s+/).slice(1).map(Number);
+  const busy = n.slice(0, 8).reduce((a, b) => a + b, 0) - n[3] - n[4];
+  const ticks = new Map<number, { role: string; ticks: number }>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      let role = roles.get(pid) ?? "other";
+      if (role === "other" && stat.includes("(postgres)")) {
+        const title = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+        const client = /\(\d+\)|\[local\]/.test(title);
+        if (!client || title.includes(database)) role = "postgres";
+      }
+      ticks.set(pid, { role, ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // The process ended while we read it.
+    }
+  }
+  return { busy, ticks };
+}
+
+/** CPU used between two snapshots per role, in % of one core; `other` is the machine's rest. */
+export function roleCpuBetween<R extends string>(
+  a: RoleCpuSnapshot,
+  b: RoleCpuSnapshot,
+  seconds: number,
+  roles: readonly R[],
+): Record<R | "postgres" | "other", number> {
+  const used = new Map<string, number>();
+  for (const [pid, now] of b.ticks) {
+    used.set(now.role, (used.get(now.role) ?? 0) + now.ticks - (a.ticks.get(pid)?.ticks ?? 0));
+  }
+  const mine = [...roles, "postgres"].reduce((sum, r) => sum + (used.get(r) ?? 0), 0);
+  const pct = (ticks: number) => Math.round(ticks / seconds);
+  const out = { postgres: pct(used.get("postgres") ?? 0), other: pct(b.busy - a.busy - mine) };
+  for (const r of roles) Object.assign(out, { [r]: pct(used.get(r) ?? 0) });
+  return out as Record<R | "postgres" | "other", number>;
+}

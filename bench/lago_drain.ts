@@ -40,6 +40,7 @@ import {
 import { systemClock } from "../lib/clock.ts";
 import { logger } from "../lib/logging.ts";
 import { type FakeLago, startFakeLago } from "../tests/fakes/fake_lago.ts";
+import { readRoleCpu, roleCpuBetween, type RoleCpuSnapshot } from "./cpu.ts";
 
 const ADMIN_URL = Deno.env.get("BENCH_ADMIN_DATABASE_URL") ??
   "postgres://postgres@127.0.0.1:5432/postgres";
@@ -464,58 +465,17 @@ async function drain(
   }
 }
 
-type CpuOwner = "bench" | "fake" | "postgres" | "other";
-interface CpuSnapshot {
-  busy: number;
-  ticks: Map<number, { owner: CpuOwner; ticks: number }>;
-}
-
-/**
- * Busy CPU ticks (1/100 s) of the machine and per process: this one, the
- * fake's, PostgreSQL serving `database` (and its auxiliaries), the rest.
- */
-function readCpu(fakePid: number | null, database: string): CpuSnapshot {
-  const n = Deno.readTextFileSync("/proc/stat").split("\n")[0]
-    .split(/\s+/).slice(1).map(Number);
-  const busy = n.slice(0, 8).reduce((a, b) => a + b, 0) - n[3] - n[4];
-  const ticks = new Map<number, { owner: CpuOwner; ticks: number }>();
-  for (const entry of Deno.readDirSync("/proc")) {
-    const pid = Number(entry.name);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      let owner: CpuOwner = "other";
-      if (pid === Deno.pid) owner = "bench";
-      else if (pid === fakePid) owner = "fake";
-      else if (stat.includes("(postgres)")) {
-        const title = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
-        const client = /\(\d+\)|\[local\]/.test(title);
-        if (!client || title.includes(database)) owner = "postgres";
-      }
-      ticks.set(pid, { owner, ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // The process ended while we read it.
-    }
-  }
-  return { busy, ticks };
-}
-
-/** CPU used between two snapshots, in % of one core; `other` is the machine's rest. */
-function cpuBetween(a: CpuSnapshot, b: CpuSnapshot, seconds: number) {
-  const used = { bench: 0, fake: 0, postgres: 0, other: 0 };
-  for (const [pid, now] of b.ticks) {
-    used[now.owner] += now.ticks - (a.ticks.get(pid)?.ticks ?? 0);
-  }
-  used.other = b.busy - a.busy - used.bench - used.fake - used.postgres;
-  const pct = (ticks: number) => Math.round(ticks / seconds);
-  return {
-    bench: pct(used.bench),
-    fake: pct(used.fake),
-    postgres: pct(used.postgres),
-    other: pct(used.other),
-  };
-}
+/** The CPU roles of this bench: this process and the fake Lago (PostgreSQL and the rest aside). */
+const readCpu = (fakePid: number | null, database: string) =>
+  readRoleCpu(
+    new Map<number, string>([
+      [Deno.pid, "bench"],
+      ...(fakePid ? [[fakePid, "fake"] as const] : []),
+    ]),
+    database,
+  );
+const cpuBetween = (a: RoleCpuSnapshot, b: RoleCpuSnapshot, seconds: number) =>
+  roleCpuBetween(a, b, seconds, ["bench", "fake"] as const);
 
 /** The CPUs PostgreSQL may run on (bench/run.ts pins it to one during its runs). */
 function postgresCpus(): string {

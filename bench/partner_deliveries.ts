@@ -36,7 +36,7 @@ import {
   startPartnerWorker,
 } from "../lib/partner_deliveries/worker.ts";
 import { adminQuery as sharedAdminQuery } from "../tests/_support/pg_admin.ts";
-import { waitForQuiet } from "./cpu.ts";
+import { readRoleCpu, roleCpuBetween, type RoleCpuSnapshot, waitForQuiet } from "./cpu.ts";
 
 const ADMIN_URL = Deno.env.get("BENCH_ADMIN_DATABASE_URL") ??
   "postgres://postgres@127.0.0.1:5432/postgres";
@@ -274,52 +274,14 @@ async function seed(db: Database, n: number): Promise<void> {
   await db.rows(sql`vacuum analyze partner_deliveries`);
 }
 
-type CpuOwner = "instances" | "fake" | "postgres" | "other";
-interface CpuSnapshot {
-  busy: number;
-  ticks: Map<number, { owner: CpuOwner; ticks: number }>;
-}
-
-/** Busy ticks (1/100 s) of the machine and per process: instances, fake, PostgreSQL of `database`. */
-function readCpu(instances: number[], fakePid: number, database: string): CpuSnapshot {
-  const n = Deno.readTextFileSync("/proc/stat").split("\n")[0].split(/\s+/).slice(1).map(Number);
-  const busy = n.slice(0, 8).reduce((a, b) => a + b, 0) - n[3] - n[4];
-  const ticks = new Map<number, { owner: CpuOwner; ticks: number }>();
-  for (const entry of Deno.readDirSync("/proc")) {
-    const pid = Number(entry.name);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      let owner: CpuOwner = "other";
-      if (instances.includes(pid)) owner = "instances";
-      else if (pid === fakePid) owner = "fake";
-      else if (stat.includes("(postgres)")) {
-        const title = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
-        const client = /\(\d+\)|\[local\]/.test(title);
-        if (!client || title.includes(database)) owner = "postgres";
-      }
-      ticks.set(pid, { owner, ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // The process ended while we read it.
-    }
-  }
-  return { busy, ticks };
-}
-
-/** CPU used between two snapshots, in % of one core; `other` is the rest of the machine. */
-function cpuBetween(a: CpuSnapshot, b: CpuSnapshot, seconds: number) {
-  const used = { instances: 0, fake: 0, postgres: 0, other: 0 };
-  for (const [pid, now] of b.ticks) used[now.owner] += now.ticks - (a.ticks.get(pid)?.ticks ?? 0);
-  used.other = b.busy - a.busy - used.instances - used.fake - used.postgres;
-  const pct = (ticks: number) => Math.round(ticks / seconds);
-  return {
-    instances: pct(used.instances),
-    fake: pct(used.fake),
-    postgres: pct(used.postgres),
-    other: pct(used.other),
-  };
-}
+/** The CPU roles of this bench: its instances and the fake partner (PostgreSQL and the rest aside). */
+const readCpu = (instances: number[], fakePid: number, database: string) =>
+  readRoleCpu(
+    new Map([...instances.map((pid) => [pid, "instances"] as const), [fakePid, "fake"]]),
+    database,
+  );
+const cpuBetween = (a: RoleCpuSnapshot, b: RoleCpuSnapshot, seconds: number) =>
+  roleCpuBetween(a, b, seconds, ["instances", "fake"] as const);
 
 interface DrainResult {
   instances: number;
