@@ -58,6 +58,25 @@ const FAMILIES: Family[] = [
       }),
   },
   {
+    name: "admin JSON API (mail retry)",
+    limit: BODY_LIMITS.json,
+    path: "/api/admin/email/retry",
+    method: "POST",
+    headers: () =>
+      Promise.resolve({
+        "content-type": "application/json",
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+      }),
+  },
+  {
+    name: "HTML form (customer sign-in by email)",
+    limit: BODY_LIMITS.form,
+    path: "/login",
+    method: "POST",
+    headers: () => Promise.resolve({ "content-type": "application/x-www-form-urlencoded" }),
+    html: true,
+  },
+  {
     name: "HTML form",
     limit: BODY_LIMITS.form,
     path: "/admin/login",
@@ -142,6 +161,8 @@ forEachDatabase(
       "/api/auth/scan-pair",
       "/api/auth/scan-login",
       "/admin/login",
+      "/login",
+      "/login/email",
       "/no-such-page",
       "/api/pnc/webhooks",
       `/api/partners/${partner.body.id}/events`,
@@ -164,7 +185,7 @@ forEachDatabase(
         const res = await fetch(app.url + path, {
           method: "POST",
           headers: {
-            "content-type": path.startsWith("/admin")
+            "content-type": path.startsWith("/admin") || path.startsWith("/login")
               ? "application/x-www-form-urlencoded"
               : "application/json",
           },
